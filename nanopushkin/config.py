@@ -1,0 +1,183 @@
+"""The one config system: a dataclass of defaults, a config file, and --key=value overrides.
+
+Like nanoGPT, a config file is plain Python that assigns the keys it wants to change:
+
+    # config/lstm.py
+    model = 'lstm'
+    n_layer = 2
+
+and the command line overrides single keys: `python train.py config/lstm.py --max_iters=100`
+(or `--max_iters 100`). Unlike nanoGPT, every key must exist in the dataclass and every value
+must have the right type, so a typo is an error that lists the valid keys instead of a silent no-op.
+Every CLI of the project (train.py, sample.py, compare.py, style.py, prepare.py) parses its
+options with `parse_args` and its own dataclass.
+"""
+import ast
+import dataclasses
+from dataclasses import dataclass
+from pathlib import Path
+
+
+class ConfigError(ValueError):
+    """A bad config file or command-line option; the message says what to do."""
+
+
+@dataclass
+class TrainConfig:
+    # I/O
+    out_dir: str = 'out'                # checkpoints, log.jsonl and loss curve go here
+    eval_interval: int = 250            # evaluate on the validation split every this many iters
+    log_interval: int = 10
+    eval_iters: int = 50                # batches averaged per evaluation
+    eval_only: bool = False
+    always_save_checkpoint: bool = True # write ckpt.pt at every eval (best.pt only on improvement)
+    init_from: str = 'scratch'          # 'scratch' | 'resume' | a GPT-2-format folder or hub name
+    # data
+    data_dir: str = 'data/pushkin/char' # made by `python data/pushkin/prepare.py`
+    gradient_accumulation_steps: int = 1
+    batch_size: int = 32
+    block_size: int = 128               # tokens of context per training example
+    # model
+    model: str = 'gpt'                  # 'linear' | 'rnn' | 'gru' | 'lstm' | 'gpt'
+    n_layer: int = 4
+    n_head: int = 4
+    n_embd: int = 128
+    n_hidden: int = 256                 # hidden size of the RNN cells and the linear model's MLP
+    context: int = 8                    # tokens the linear (n-gram MLP) model looks back
+    dropout: float = 0.0
+    bias: bool = False
+    fused: bool = True                  # RNN/GRU/LSTM: run the same weights through torch's kernel
+    # AdamW optimizer, warmup + cosine decay
+    learning_rate: float = 1e-3
+    max_iters: int = 2000
+    weight_decay: float = 0.1
+    beta1: float = 0.9
+    beta2: float = 0.99
+    grad_clip: float = 1.0              # 0 disables clipping
+    decay_lr: bool = True
+    warmup_iters: int = 100
+    lr_decay_iters: int = 2000          # usually = max_iters
+    min_lr: float = 1e-4                # usually learning_rate / 10
+    # system
+    device: str = 'auto'                # 'auto' | 'cpu' | 'cuda' | 'cuda:1' | 'mps'
+    dtype: str = 'auto'                 # 'auto' | 'float32' | 'bfloat16' | 'float16'
+    compile: bool = False               # torch.compile the model
+    gradient_checkpointing: bool = False
+    seed: int = 1337
+    max_seconds: float = 0.0            # stop after this much training wall time (0: no limit)
+    max_tokens: int = 0                 # stop after this many training tokens (0: no limit)
+    progress: bool = True               # tqdm progress bar
+    plot: bool = True                   # write loss.png into out_dir at the end
+
+
+def config_keys(cls) -> list[str]:
+    return [f.name for f in dataclasses.fields(cls)]
+
+
+def _valid_keys_message(cls) -> str:
+    return 'valid keys: ' + ', '.join(config_keys(cls))
+
+
+def _coerce(cls, key, value, source):
+    """Check that `value` fits the type of the field `key`, converting where it is lossless."""
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    if key not in fields:
+        raise ConfigError(f'unknown config key {key!r} (from {source}); {_valid_keys_message(cls)}')
+    default = fields[key].default
+    want = type(default)
+    if want is bool:
+        if isinstance(value, str) and value.lower() in ('true', 'false', '1', '0', 'yes', 'no'):
+            return value.lower() in ('true', '1', 'yes')
+        if isinstance(value, int) and value in (0, 1):
+            return bool(value)
+    elif want is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    elif want is str and not isinstance(value, str):
+        return str(value)                # --start=123 means the text "123"
+    if isinstance(value, want):
+        return value
+    raise ConfigError(f'config key {key!r} (from {source}) must be {want.__name__}, '
+                      f'got {type(value).__name__} {value!r}')
+
+
+def _parse_value(text: str):
+    """Command-line values are Python literals where they parse as one, else plain strings."""
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return text
+
+
+def load_config_file(path) -> dict:
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f'config file {path} does not exist; the configs are in config/')
+    namespace = {}
+    try:
+        exec(compile(path.read_text(encoding='utf-8'), str(path), 'exec'), namespace)
+    except Exception as e:
+        raise ConfigError(f'config file {path} failed to run: {type(e).__name__}: {e}') from None
+    return {k: v for k, v in namespace.items()
+            if not k.startswith('_') and not callable(v) and not isinstance(v, type(dataclasses))}
+
+
+def parse_args(cls, argv, config_file_allowed=True):
+    """Build a `cls` from an optional config file (the one positional argument) and overrides.
+
+    Accepts `--key=value` and `--key value`; `--flag` alone sets a bool key to True.
+    """
+    values = {}
+    overrides = []
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg in ('-h', '--help'):
+            raise ConfigError(_help(cls))
+        if arg.startswith('--'):
+            key, eq, text = arg[2:].partition('=')
+            key = key.replace('-', '_')
+            if not eq:
+                fields = {f.name: f for f in dataclasses.fields(cls)}
+                next_is_value = i + 1 < len(argv) and not argv[i + 1].startswith('--')
+                if key in fields and isinstance(fields[key].default, bool) and not (
+                        next_is_value and argv[i + 1].lower() in ('true', 'false', '1', '0', 'yes', 'no')):
+                    text = 'True'
+                elif next_is_value:
+                    i += 1
+                    text = argv[i]
+                else:
+                    raise ConfigError(f'option --{key} needs a value: --{key}=VALUE')
+            overrides.append((key, text))
+        else:
+            if not config_file_allowed:
+                raise ConfigError(f'unexpected argument {arg!r}; options look like --key=value; '
+                                  f'{_valid_keys_message(cls)}')
+            if values:
+                raise ConfigError(f'only one config file may be given, got a second: {arg!r}')
+            for key, value in load_config_file(arg).items():
+                values[key] = _coerce(cls, key, value, arg)
+        i += 1
+    for key, text in overrides:
+        fields = {f.name: f for f in dataclasses.fields(cls)}
+        # strings stay strings: --start "1812" is text, not a number
+        value = text if key in fields and isinstance(fields[key].default, str) else _parse_value(text)
+        values[key] = _coerce(cls, key, value, f'--{key}')
+    return cls(**values)
+
+
+def _help(cls) -> str:
+    lines = [f'options (--key=value or --key value), defaults of {cls.__name__}:']
+    for f in dataclasses.fields(cls):
+        lines.append(f'  --{f.name}={f.default!r}')
+    return '\n'.join(lines)
+
+
+def main_parse(cls, argv, config_file_allowed=True):
+    """parse_args for a CLI: print the error (or help) and exit instead of raising."""
+    import sys
+    try:
+        return parse_args(cls, argv, config_file_allowed)
+    except ConfigError as e:
+        help_asked = any(a in ('-h', '--help') for a in argv)
+        print(str(e) if help_asked else f'error: {e}', file=sys.stdout if help_asked else sys.stderr)
+        sys.exit(0 if help_asked else 2)
