@@ -1,0 +1,59 @@
+"""The one config system: config files, --key=value / --key value overrides, clear errors."""
+import pytest
+
+from nanopushkin.config import ConfigError, TrainConfig, parse_args
+
+
+def test_defaults_and_overrides_both_forms():
+    cfg = parse_args(TrainConfig, ['--max_iters=7', '--learning_rate', '3e-4', '--model', 'lstm'])
+    assert cfg.max_iters == 7 and cfg.learning_rate == 3e-4 and cfg.model == 'lstm'
+    assert cfg.batch_size == TrainConfig().batch_size
+
+
+def test_config_file_then_override(tmp_path):
+    f = tmp_path / 'c.py'
+    f.write_text("model = 'gru'\nn_layer = 3\nimport math\nlearning_rate = 2 * math.pi / 1000\n")
+    cfg = parse_args(TrainConfig, [str(f), '--n_layer=1'])
+    assert cfg.model == 'gru' and cfg.n_layer == 1 and abs(cfg.learning_rate - 0.0062832) < 1e-6
+
+
+def test_int_promotes_to_float_and_bools_parse():
+    cfg = parse_args(TrainConfig, ['--learning_rate=1', '--compile', '--progress=False', '--bias', 'true'])
+    assert cfg.learning_rate == 1.0 and isinstance(cfg.learning_rate, float)
+    assert cfg.compile is True and cfg.progress is False and cfg.bias is True
+
+
+def test_string_values_stay_strings():
+    cfg = parse_args(TrainConfig, ['--out_dir', '1812'])
+    assert cfg.out_dir == '1812'
+
+
+def test_unknown_key_lists_valid_keys():
+    with pytest.raises(ConfigError, match=r"unknown config key 'max_iter'.*valid keys: .*max_iters"):
+        parse_args(TrainConfig, ['--max_iter=5'])
+
+
+def test_wrong_type_is_an_error():
+    with pytest.raises(ConfigError, match="'batch_size'.*must be int"):
+        parse_args(TrainConfig, ['--batch_size=big'])
+    with pytest.raises(ConfigError, match="'max_iters'.*must be int"):
+        parse_args(TrainConfig, ['--max_iters=1.5'])
+
+
+def test_bad_config_file(tmp_path):
+    with pytest.raises(ConfigError, match='does not exist'):
+        parse_args(TrainConfig, [str(tmp_path / 'missing.py')])
+    f = tmp_path / 'bad.py'
+    f.write_text("n_layr = 2\n")
+    with pytest.raises(ConfigError, match=r"unknown config key 'n_layr' \(from .*bad.py\)"):
+        parse_args(TrainConfig, [str(f)])
+    f.write_text("n_layer = (\n")
+    with pytest.raises(ConfigError, match='failed to run'):
+        parse_args(TrainConfig, [str(f)])
+
+
+def test_missing_value_and_positional_when_not_allowed():
+    with pytest.raises(ConfigError, match='needs a value'):
+        parse_args(TrainConfig, ['--out_dir'])
+    with pytest.raises(ConfigError, match='unexpected argument'):
+        parse_args(TrainConfig, ['config/gpt.py'], config_file_allowed=False)

@@ -1,0 +1,147 @@
+"""Dataset preparation: folders, .bin files, meta.json, the CLI, formats and plots."""
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from nanopushkin import corpus
+from nanopushkin.prepare import PrepareConfig, dataset_name, prepare_dataset, token_dtype
+from tokenizer import load_tokenizer
+
+ROOT = corpus.ROOT
+EOT = '<|endoftext|>'
+TINY_TEXT = 'Мороз и солнце; день чудесный! Еще ты дремлешь, друг прелестный. Пора, красавица, проснись.'
+
+
+def read_split(folder, split):
+    meta = json.loads((folder / 'meta.json').read_text(encoding='utf-8'))
+    return meta, np.fromfile(folder / f'{split}.bin', dtype=meta['dtype'])
+
+
+def test_char_dataset_matches_the_contract(char_dataset, tiny_corpus_dir):
+    meta, train = read_split(char_dataset, 'train')
+    assert char_dataset.name == 'char'
+    assert set(meta) == {'tokenizer', 'vocab_size', 'dtype', 'eot_id', 'tokenizer_file', 'format',
+                         'train', 'val', 'sources'}
+    assert (meta['tokenizer'], meta['dtype'], meta['format']) == ('char', 'uint16', 'pushkin')
+    tok = load_tokenizer(char_dataset / meta['tokenizer_file'])
+    assert tok.vocab_size == meta['vocab_size'] and tok.eot_id == meta['eot_id']
+    works = {w.name: w for w in corpus.read_works(tiny_corpus_dir)}
+    for split in ('train', 'val'):
+        meta, ids = read_split(char_dataset, split)
+        names = meta[split]['works']
+        assert tok.decode(ids) == EOT.join(works[n].text for n in names)    # works joined by the eot
+        assert meta[split]['tokens'] == len(ids) == meta[split]['chars']      # char: a token per char
+        assert meta[split]['bytes'] == sum(len(works[n].text.encode()) for n in names) + len(names) - 1
+    assert sorted(meta['val']['works']) == sorted(corpus.VAL_WORKS)
+    assert meta['sources'] == {w.path: w.sha256 for w in works.values()}
+
+
+def test_word_dataset_reports_oov(tiny_corpus_dir, tmp_path):
+    folder = prepare_dataset('word', vocab_size=300, src=tiny_corpus_dir, out_root=tmp_path)
+    meta, val = read_split(folder, 'val')
+    assert folder.name == 'word300' and meta['vocab_size'] == 300 and meta['tokenizer'] == 'word'
+    tok = load_tokenizer(folder / 'tokenizer.json')
+    assert 0.3 < meta['val']['oov_rate'] < 1 and (val == tok.unk_id).any()
+
+
+def test_bpe_dataset_trains_on_train_only(tiny_corpus_dir, tmp_path):
+    folder = prepare_dataset('bpe', vocab_size=400, src=tiny_corpus_dir, out_root=tmp_path)
+    meta, val = read_split(folder, 'val')
+    tok = load_tokenizer(folder / 'tokenizer.json')
+    assert folder.name == 'bpe400' and tok.vocab_size == meta['vocab_size'] == 400
+    works = {w.name: w for w in corpus.read_works(tiny_corpus_dir)}
+    assert tok.decode(val) == EOT.join(works[n].text for n in meta['val']['works'])
+    assert meta['val']['tokens'] < meta['val']['chars']
+    # the same tokenizer as one trained on the train works alone
+    from tokenizer.bpe import BPETokenizer
+    train_text = EOT.join(works[n].text for n in meta['train']['works'])
+    assert BPETokenizer.train(train_text, vocab_size=400).merges == tok.merges
+
+
+def test_pretrained_tokenizer_folder(tiny_corpus_dir, tmp_path):
+    from tokenizer.bpe import BPETokenizer
+    BPETokenizer.train(TINY_TEXT, vocab_size=300).save_pretrained(tmp_path / 'tiny-gpt')
+    folder = prepare_dataset(f'pretrained:{tmp_path / "tiny-gpt"}', src=tiny_corpus_dir, out_root=tmp_path / 'd')
+    meta, _ = read_split(folder, 'train')
+    assert folder.name == 'pretrained-tiny-gpt' and meta['vocab_size'] == 300 and meta['tokenizer'] == 'bpe'
+
+
+def test_rerun_overwrites_cleanly(tiny_corpus_dir, tmp_path):
+    first = prepare_dataset('char', src=tiny_corpus_dir, out_root=tmp_path)
+    before = {p.name: p.read_bytes() for p in first.iterdir()}
+    (first / 'train.bin').write_bytes(b'garbage')
+    again = prepare_dataset('char', src=tiny_corpus_dir, out_root=tmp_path)
+    assert again == first and {p.name: p.read_bytes() for p in again.iterdir()} == before
+    assert sorted(before) == ['meta.json', 'tokenizer.json', 'train.bin', 'val.bin']   # no .tmp left
+
+
+def test_hashsep_format(tmp_path):
+    stories = [f'Жил-был кот номер {i}. Он любил молоко и сказки.' for i in range(10)]
+    src = tmp_path / 'stories.txt'
+    src.write_text('\n##########\n'.join(stories), encoding='utf-8')
+    folder = prepare_dataset('char', src=src, out_root=tmp_path / 'data', fmt='hashsep')
+    meta, val = read_split(folder, 'val')
+    tok = load_tokenizer(folder / 'tokenizer.json')
+    assert folder.name == 'hashsep-char' and meta['format'] == 'hashsep'
+    assert meta['val']['works'] == ['story 00010'] and len(meta['train']['works']) == 9
+    assert tok.decode(val) == stories[-1] and list(meta['sources']) == ['stories.txt']
+
+
+@pytest.mark.parametrize('kwargs, message', [
+    (dict(tokenizer='sentencepiece'), 'unknown --tokenizer'),
+    (dict(tokenizer='char', vocab_size=100), 'word and bpe'),
+    (dict(tokenizer='pretrained:'), 'unknown --tokenizer'),
+    (dict(fmt='hashsep'), 'needs --src'),
+    (dict(fmt='csv'), 'unknown --format'),
+])
+def test_bad_arguments(kwargs, message, tiny_corpus_dir, tmp_path):
+    kwargs.setdefault('src', None if kwargs.get('fmt') == 'hashsep' else tiny_corpus_dir)
+    with pytest.raises(ValueError, match=message):
+        prepare_dataset(out_root=tmp_path, **kwargs)
+
+
+def test_names_and_dtypes():
+    assert dataset_name('char') == 'char' and dataset_name('bpe') == 'bpe4096'
+    assert dataset_name('word') == 'word8000' and dataset_name('bpe', 1410) == 'bpe1410'
+    assert dataset_name('word', 500, 'hashsep') == 'hashsep-word500'
+    assert token_dtype(65535) == np.uint16 and token_dtype(65536) == np.uint32
+    assert PrepareConfig().tokenizer == 'char' and PrepareConfig().out_root == 'data/pushkin'
+
+
+def test_cli_default_is_char_and_errors_are_one_line(tiny_corpus_dir, tmp_path):
+    script = str(ROOT / 'data' / 'pushkin' / 'prepare.py')
+    run = subprocess.run([sys.executable, script, f'--src={tiny_corpus_dir}', '--out_root', str(tmp_path)],
+                         capture_output=True, text=True, cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert (tmp_path / 'char' / 'meta.json').is_file() and 'val ' in run.stderr
+    run = subprocess.run([sys.executable, script, f'--src={tmp_path / "nowhere"}'],
+                         capture_output=True, text=True, cwd=tmp_path)
+    assert run.returncode == 1 and 'Traceback' not in run.stderr
+    assert run.stderr.startswith('error: ') and '--src' in run.stderr
+
+
+def test_plots(tiny_corpus_dir, tmp_path, monkeypatch):
+    from nanopushkin import corpus_stats
+    monkeypatch.setattr(corpus_stats, 'COVERAGE_SIZES', (300, 400, 600))
+    monkeypatch.setattr(corpus_stats, 'COVERAGE_KS', (2, 10))
+    prepare_dataset('bpe', vocab_size=400, src=tiny_corpus_dir, out_root=tmp_path, plots=True,
+                    plots_dir=tmp_path / 'plots')
+    for name in ('zipf.png', 'token_ranks.png', 'vocab_coverage.png'):
+        png = (tmp_path / 'plots' / name).read_bytes()
+        assert png[:8] == b'\x89PNG\r\n\x1a\n' and len(png) > 10_000
+
+
+def test_truncated_bpe_equals_a_smaller_training(tiny_corpus_dir):
+    from nanopushkin.corpus_stats import truncate_bpe, vocab_coverage
+    from tokenizer.bpe import BPETokenizer
+    text = EOT.join(w.text for w in corpus.read_works(tiny_corpus_dir))
+    big = BPETokenizer.train(text, vocab_size=600)
+    small = BPETokenizer.train(text, vocab_size=350)
+    cut = truncate_bpe(big, 350)
+    assert cut.vocab == small.vocab and cut.merges == small.merges and cut.eot_id == small.eot_id == 349
+    sizes, shares, _ = vocab_coverage(text, (350, 600), ks=(1, 10), big=big)
+    assert sizes == [350, 600] and all(0 < s <= 1 for v in shares.values() for s in v)
+    assert shares[1][0] >= shares[10][0]       # seen once is easier than seen ten times
