@@ -1,0 +1,381 @@
+"""One sampler for every model: greedy, temperature, top-k, top-p, penalties and beam search.
+
+Every model of the project (linear, RNN/GRU/LSTM, GPT, a pretrained GPT-2) has the same incremental
+method `step(idx_new, state) -> (logits_last, state)`: it is fed the whole prompt once, then one token
+per call, and keeps what it needs of the past (a KV cache, an RNN hidden state, a window of tokens) in
+`state`. So generation never recomputes the context, and the sampler needs to know nothing about the
+model: the state is an opaque tree of tensors whose dim 0 is the batch. Beam search reorders it by
+indexing every tensor with the surviving beams; dropping finished rows uses the same trick.
+
+Choosing the next token, in this order (the order of HF transformers' logits processors):
+1. repetition_penalty (CTRL paper): the logit of every token already in the sequence, prompt included,
+   is divided by the penalty when positive and multiplied by it when negative (both lower it for p>1).
+2. no_repeat_ngram_size=n: a token that would complete an n-gram already in the sequence is banned.
+3. temperature: logits / temperature; temperature 0 means greedy (argmax).
+4. top_k: keep only the k most likely tokens (0: all).
+5. top_p (nucleus): keep the smallest set of most likely tokens whose probability reaches p (1.0: all).
+
+Beam search (num_beams > 1) keeps the num_beams best partial continuations by total log-probability
+(after steps 1-2) and returns the finished one with the best score = log-probability / length, like HF's
+default length_penalty=1.0. With temperature 0 it is the usual deterministic beam search; with
+temperature > 0 it is beam *sampling* (HF's do_sample=True with num_beams): the candidates that survive
+each step are drawn from the beam scores warped by steps 3-5 instead of taken best-first. That is what
+the original nanoPushkin sampled with: beams, top_k 20, top_p 0.8, temperature 0.7, no repeated bigrams.
+Each of num_samples samples is a search of its own (with temperature 0 they all come out the same).
+Unlike HF, which applies the penalties to log-probabilities, steps 1-2 change the logits and the beam
+scores are the log-softmax of those, so a beam's score stays the log-probability of a distribution.
+
+Generation stops after max_new_tokens, or (stop_at_eot, the default) when a sample produces the
+document boundary <|endoftext|>; that token is not part of the returned continuation.
+"""
+import codecs
+import math
+import sys
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+
+from nanopushkin.config import ConfigError
+
+
+@dataclass
+class SampleConfig:
+    """Options of sample.py (`python sample.py --start "Буря мглою" --top_k=20`)."""
+    # where the model comes from
+    out_dir: str = 'out'                # a training run folder (checkpoint read by trainer.load_checkpoint)
+    init_from: str = 'resume'           # 'resume' (use out_dir) | a GPT-2-format folder | a hub name
+    # what to generate
+    start: str = ''                     # the prompt; '' starts a new document; 'FILE:path' reads a file
+    num_samples: int = 3
+    max_new_tokens: int = 500
+    stop_at_eot: bool = True            # end a sample early when it generates <|endoftext|>
+    # how to choose tokens (see the module docstring)
+    temperature: float = 0.8            # 0: greedy
+    top_k: int = 0                      # 0: no top-k cut
+    top_p: float = 1.0                  # 1.0: no nucleus cut
+    repetition_penalty: float = 1.0     # 1.0: off; 1.2 is a common mild setting
+    no_repeat_ngram_size: int = 0       # 0: off; 2 forbids repeating any bigram
+    num_beams: int = 1                  # >1: beam search (deterministic with temperature 0)
+    # system
+    seed: int = 1337
+    device: str = 'auto'                # 'auto' | 'cpu' | 'cuda' | 'cuda:1' | 'mps'
+    stream: bool = True                 # print tokens as they arrive (beam search prints whole samples)
+    style: bool = False                 # score each continuation with the style meter (P(Pushkin))
+    meter: str = 'data/style/meter.pt'  # the meter `python style.py train` saves
+
+    def __post_init__(self):
+        # bad values are a ConfigError, so the CLI reports them before loading any model
+        try:
+            check_counts(self.num_samples, self.num_beams, self.max_new_tokens)
+            self.rules()
+        except ValueError as e:
+            raise ConfigError(str(e)) from None
+
+    def rules(self):
+        return SamplingRules(self.temperature, self.top_k, self.top_p,
+                             self.repetition_penalty, self.no_repeat_ngram_size)
+
+
+@dataclass(frozen=True)
+class SamplingRules:
+    """How the next token is chosen from the logits; checked once, up front."""
+    temperature: float = 1.0
+    top_k: int = 0
+    top_p: float = 1.0
+    repetition_penalty: float = 1.0
+    no_repeat_ngram_size: int = 0
+
+    def __post_init__(self):
+        problems = []
+        if not self.temperature >= 0:
+            problems.append(f'temperature must be >= 0 (0 means greedy), got {self.temperature}')
+        if self.top_k < 0:
+            problems.append(f'top_k must be >= 0 (0 turns it off), got {self.top_k}')
+        if not 0 < self.top_p <= 1:
+            problems.append(f'top_p must be in (0, 1] (1 turns it off), got {self.top_p}')
+        if not self.repetition_penalty > 0:
+            problems.append(f'repetition_penalty must be > 0 (1 turns it off), got {self.repetition_penalty}')
+        if self.no_repeat_ngram_size < 0:
+            problems.append(f'no_repeat_ngram_size must be >= 0 (0 turns it off), got {self.no_repeat_ngram_size}')
+        if problems:
+            raise ValueError('; '.join(problems))
+
+
+def check_counts(num_samples, num_beams, max_new_tokens):
+    if num_samples < 1 or num_beams < 1 or max_new_tokens < 0:
+        raise ValueError(f'need num_samples >= 1, num_beams >= 1 and max_new_tokens >= 0, got '
+                         f'{num_samples}, {num_beams} and {max_new_tokens}')
+
+
+# -----------------------------------------------------------------------------
+# logits processing: each function takes logits (B, V) and returns new logits (B, V)
+
+def apply_repetition_penalty(logits, seqs, penalty):
+    """Lower the logits of tokens already in each row's sequence (seqs: B lists of ids, same length)."""
+    if penalty == 1.0:
+        return logits
+    seen = torch.tensor(seqs, dtype=torch.long, device=logits.device)       # (B, T)
+    scores = logits.gather(1, seen)
+    scores = torch.where(scores > 0, scores / penalty, scores * penalty)
+    return logits.scatter(1, seen, scores)     # a repeated id is written twice with the same value
+
+
+def ban_repeated_ngrams(logits, seqs, n):
+    """Forbid every token that would complete an n-gram already present in the row's sequence."""
+    if n == 0:
+        return logits
+    logits = logits.clone()
+    for row, seq in enumerate(seqs):
+        prefix = seq[len(seq) - n + 1:]         # the n-1 last tokens: the new n-gram would start with them
+        banned = [seq[i + n - 1] for i in range(len(seq) - n + 1) if seq[i:i + n - 1] == prefix]
+        logits[row, banned] = -math.inf
+    return logits
+
+
+def keep_top_k(logits, k):
+    if k == 0 or k >= logits.size(-1):
+        return logits
+    kth_best = torch.topk(logits, k, dim=-1).values[:, -1:]
+    return logits.masked_fill(logits < kth_best, -math.inf)
+
+
+def keep_top_p(logits, p):
+    """Nucleus: drop the tokens that come after the most likely ones have gathered probability p."""
+    if p >= 1.0:
+        return logits
+    sorted_logits, order = torch.sort(logits, dim=-1, descending=True)
+    probs = F.softmax(sorted_logits, dim=-1)
+    mass_before = probs.cumsum(dim=-1) - probs      # 0 for the most likely token: it is always kept
+    drop_sorted = mass_before >= p
+    drop = torch.zeros_like(drop_sorted).scatter(1, order, drop_sorted)
+    return logits.masked_fill(drop, -math.inf)
+
+
+def penalize(logits, seqs, rules):
+    """Steps 1-2: change the model's distribution itself (beam search scores use these logits)."""
+    logits = apply_repetition_penalty(logits, seqs, rules.repetition_penalty)
+    logits = ban_repeated_ngrams(logits, seqs, rules.no_repeat_ngram_size)
+    if torch.isinf(logits).all(dim=-1).any():
+        raise ValueError(f'no_repeat_ngram_size={rules.no_repeat_ngram_size} has banned every token of the '
+                         'vocabulary; use a larger no_repeat_ngram_size or fewer max_new_tokens')
+    return logits
+
+
+def warp(logits, rules):
+    """Steps 3-5: reshape the distribution we sample from (temperature > 0 only)."""
+    logits = logits / rules.temperature
+    logits = keep_top_k(logits, rules.top_k)
+    return keep_top_p(logits, rules.top_p)
+
+
+def choose_next(logits, seqs, rules, generator=None):
+    """The next token of every row: (B, V) logits -> (B,) ids."""
+    logits = penalize(logits.float(), seqs, rules)
+    if rules.temperature == 0:
+        return logits.argmax(dim=-1)
+    probs = F.softmax(warp(logits, rules), dim=-1)
+    return torch.multinomial(probs, num_samples=1, generator=generator).squeeze(1)
+
+
+# -----------------------------------------------------------------------------
+# model state and prompt
+
+def reorder_state(state, index):
+    """Select rows of the model's state: every tensor leaf is indexed along dim 0 (the batch)."""
+    if torch.is_tensor(state):
+        return state.index_select(0, index)
+    if isinstance(state, (tuple, list)):
+        return type(state)(reorder_state(s, index) for s in state)
+    if isinstance(state, dict):
+        return {k: reorder_state(v, index) for k, v in state.items()}
+    return state                                # None, ints and other non-batched leaves stay as they are
+
+
+def read_prompt(start):
+    """The prompt text: `start` itself, or the contents of a file given as FILE:path."""
+    if not start.startswith('FILE:'):
+        return start
+    path = start[len('FILE:'):]
+    try:
+        with open(path, encoding='utf-8') as f:
+            return f.read()
+    except FileNotFoundError:
+        raise FileNotFoundError(f'prompt file {path!r} (from --start=FILE:{path}) does not exist') from None
+    except UnicodeDecodeError:
+        raise ValueError(f'prompt file {path!r} is not UTF-8 text') from None
+
+
+def encode_prompt(tokenizer, text):
+    """Token ids of the prompt; an empty prompt starts a new document (the <|endoftext|> token)."""
+    try:
+        ids = tokenizer.encode(text)
+    except ValueError as e:
+        # find which characters are the problem, whatever wording the tokenizer used
+        bad = []
+        for ch in dict.fromkeys(text):
+            try:
+                tokenizer.encode(ch)
+            except ValueError:
+                bad.append(ch)
+        if not bad:
+            raise ValueError(f'the prompt cannot be encoded by the model\'s {tokenizer.kind} tokenizer: {e}') from None
+        raise ValueError(f'the prompt has characters that the model\'s {tokenizer.kind} tokenizer cannot encode: '
+                         + ', '.join(f'{ch!r} (U+{ord(ch):04X})' for ch in bad)
+                         + '; remove them or use a model trained on text that has them') from None
+    return ids or [tokenizer.eot_id]
+
+
+# -----------------------------------------------------------------------------
+# the two generation loops
+
+def _model_device(model):
+    return next(model.parameters()).device
+
+
+@torch.no_grad()
+def sample_loop(model, prompt_ids, num_samples, max_new_tokens, rules, eot_id=None,
+                generator=None, on_token=None):
+    """Sample num_samples continuations of one prompt as one batch. eot_id=None: never stop early.
+
+    on_token(sample, token) is called for every token as soon as it is chosen (for streaming)."""
+    outputs = [[] for _ in range(num_samples)]
+    if max_new_tokens == 0:
+        return outputs
+    device = _model_device(model)
+    logits, state = model.step(torch.tensor([prompt_ids], dtype=torch.long, device=device), None)
+    # the prompt is read once; every sample starts from a copy of its state
+    rows = torch.zeros(num_samples, dtype=torch.long, device=device)
+    logits, state = logits[rows], reorder_state(state, rows)
+    live = list(range(num_samples))             # which sample each row of the batch belongs to
+    seqs = [list(prompt_ids) for _ in live]     # prompt + continuation of each row, for the penalties
+    for t in range(max_new_tokens):
+        next_ids = choose_next(logits, seqs, rules, generator)
+        keep = []
+        for row, token in enumerate(next_ids.tolist()):
+            if token == eot_id:
+                continue                        # this sample has ended: its row leaves the batch
+            outputs[live[row]].append(token)
+            seqs[row].append(token)
+            if on_token is not None:
+                on_token(live[row], token)
+            keep.append(row)
+        if not keep or t == max_new_tokens - 1:
+            break
+        if len(keep) < len(live):
+            rows = torch.tensor(keep, dtype=torch.long, device=device)
+            next_ids, state = next_ids[rows], reorder_state(state, rows)
+            live, seqs = [live[r] for r in keep], [seqs[r] for r in keep]
+        logits, state = model.step(next_ids.unsqueeze(1), state)
+    return outputs
+
+
+@torch.no_grad()
+def beam_search(model, prompt_ids, num_beams, max_new_tokens, rules, eot_id=None, generator=None):
+    """The continuation with the best length-normalised log-probability; returns (ids, score).
+
+    Each step extends every live beam by every token and keeps 2*num_beams candidates (best-first, or
+    drawn from the warped scores when rules.temperature > 0); a candidate ending in eot_id becomes a
+    finished hypothesis, the others become the next beams, at most num_beams of them. Finished
+    hypotheses and, at max_new_tokens, the live beams are scored by log-probability / length."""
+    if max_new_tokens == 0:
+        return [], 0.0
+    device = _model_device(model)
+    logits, state = model.step(torch.tensor([prompt_ids], dtype=torch.long, device=device), None)
+    beams = [[]]                                # generated tokens of each live beam (one to begin with)
+    beam_scores = torch.zeros(1, device=device) # their total log-probabilities
+    finished = []                               # (normalised score, tokens), best first, <= num_beams
+    for t in range(1, max_new_tokens + 1):      # t: length of the beams after this step
+        logprobs = F.log_softmax(penalize(logits.float(), [prompt_ids + b for b in beams], rules), dim=-1)
+        scores = beam_scores[:, None] + logprobs            # (beams, V): every beam extended by every token
+        vocab_size = scores.size(-1)
+        if rules.temperature == 0:
+            n_candidates = min(2 * num_beams, int(torch.isfinite(scores).sum()))
+            candidates = torch.topk(scores.view(-1), n_candidates).indices
+        else:
+            warped = warp(scores, rules).view(-1)
+            n_candidates = min(2 * num_beams, int(torch.isfinite(warped).sum()))
+            candidates = torch.multinomial(F.softmax(warped, dim=-1), n_candidates, replacement=False,
+                                           generator=generator)
+            candidates = candidates[torch.argsort(scores.view(-1)[candidates], descending=True)]
+        next_beams, next_tokens, next_scores, parents = [], [], [], []
+        for c, score in zip(candidates.tolist(), scores.view(-1)[candidates].tolist()):
+            parent, token = divmod(c, vocab_size)
+            if token == eot_id:
+                finished.append((score / t, beams[parent]))
+            elif len(next_beams) < num_beams:
+                next_beams.append(beams[parent] + [token])
+                next_tokens.append(token)
+                next_scores.append(score)
+                parents.append(parent)
+        finished = sorted(finished, key=lambda f: f[0], reverse=True)[:num_beams]
+        if not next_beams:
+            break
+        if t == max_new_tokens:                 # out of length: the live beams are finished as they are
+            finished += [(s / t, b) for s, b in zip(next_scores, next_beams)]
+            break
+        # HF's default stopping rule: enough finished hypotheses, none of the live beams scores better
+        if len(finished) == num_beams and max(next_scores) / t <= finished[-1][0]:
+            break
+        beams, beam_scores = next_beams, torch.tensor(next_scores, device=device)
+        index = torch.tensor(parents, dtype=torch.long, device=device)
+        logits, state = model.step(torch.tensor(next_tokens, device=device).unsqueeze(1),
+                                   reorder_state(state, index))
+    score, ids = max(finished, key=lambda f: f[0])
+    return ids, score
+
+
+def generate(model, tokenizer, prompt, *, num_samples=1, max_new_tokens=200, temperature=1.0, top_k=0,
+             top_p=1.0, repetition_penalty=1.0, no_repeat_ngram_size=0, num_beams=1, stop_at_eot=True,
+             generator=None, on_token=None):
+    """Continue `prompt` (text or a list of token ids) num_samples times; returns the generated ids.
+
+    Each returned list is a continuation only (the prompt is not repeated, a final <|endoftext|> is
+    dropped). generator: a seeded torch.Generator on the model's device makes the result repeatable.
+    on_token(sample, token_id) streams tokens as they are chosen (not called by beam search, which
+    only knows its result at the end)."""
+    rules = SamplingRules(temperature, top_k, top_p, repetition_penalty, no_repeat_ngram_size)
+    check_counts(num_samples, num_beams, max_new_tokens)
+    prompt_ids = encode_prompt(tokenizer, prompt) if isinstance(prompt, str) else list(prompt)
+    if not prompt_ids:
+        prompt_ids = [tokenizer.eot_id]
+    tokenizer.check_ids(prompt_ids)
+    eot_id = tokenizer.eot_id if stop_at_eot else None
+    was_training = model.training
+    model.eval()
+    try:
+        if num_beams == 1:
+            return sample_loop(model, prompt_ids, num_samples, max_new_tokens, rules, eot_id, generator, on_token)
+        # independent searches; with temperature 0 they are all the same, as greedy samples are
+        return [beam_search(model, prompt_ids, num_beams, max_new_tokens, rules, eot_id, generator)[0]
+                for _ in range(num_samples)]
+    finally:
+        model.train(was_training)
+
+
+# -----------------------------------------------------------------------------
+# printing text as it is generated
+
+class StreamPrinter:
+    """Writes tokens as they arrive, never half a character.
+
+    A byte-level BPE token can end in the middle of a multi-byte UTF-8 character (every Cyrillic
+    letter is two bytes); an incremental decoder holds such bytes back until the character is whole."""
+
+    def __init__(self, tokenizer, out=None):
+        self.tokenizer = tokenizer
+        self.out = out if out is not None else sys.stdout
+        self.decoder = codecs.getincrementaldecoder('utf-8')(errors='replace')
+
+    def write_text(self, text):
+        if text:
+            self.out.write(text)
+            self.out.flush()
+
+    def write_token(self, token_id):
+        self.write_text(self.decoder.decode(self.tokenizer.decode_bytes([token_id])))
+
+    def finish(self):
+        """End of a sample: flush what the decoder still holds (a broken character becomes U+FFFD)."""
+        self.write_text(self.decoder.decode(b'', final=True))
+        self.decoder.reset()

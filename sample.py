@@ -1,0 +1,101 @@
+"""
+Sample text from a trained model, or from a pretrained GPT-2-format model.
+
+    python sample.py --out_dir=out --start "Буря мглою"
+    python sample.py --out_dir=out --start=FILE:prompt.txt --num_samples=1 --max_new_tokens=1000
+    python sample.py --init_from=path/to/gpt2-folder --num_beams=4 --top_k=20 --top_p=0.8 \\
+        --temperature=0.7 --no_repeat_ngram_size=2
+
+Options and their defaults: `python sample.py --help` (the SampleConfig in nanopushkin/sampling.py).
+Each sample is printed as the prompt followed by its continuation, streamed as it is generated,
+then a line of dashes. Speed, and with --style the style meter's verdict, go to stderr.
+"""
+import os
+import sys
+import time
+
+import torch
+
+from nanopushkin.config import main_parse
+from nanopushkin.sampling import SampleConfig, StreamPrinter, encode_prompt, generate, read_prompt
+from nanopushkin.trainer import load_checkpoint, resolve_device
+
+SEPARATOR = '-' * 40
+
+
+def load_model(cfg, device):
+    """(model, tokenizer) from a training run folder, or from a GPT-2-format folder / hub name."""
+    if cfg.init_from == 'resume':
+        model, tokenizer, _ = load_checkpoint(cfg.out_dir, device)
+        return model, tokenizer
+    from nanopushkin.hf import from_pretrained
+    model, tokenizer = from_pretrained(cfg.init_from)
+    return model.to(device), tokenizer
+
+
+def style_verdict(meter, text):
+    from nanopushkin.style import MIN_PASSAGE_CHARS, score_texts
+    probs = score_texts(meter, [text])[0]
+    if len(probs) == 0:
+        return f'style: too short to score (the meter needs {MIN_PASSAGE_CHARS} characters)'
+    return f'style: P(Pushkin) = {probs.mean():.2f} (mean over {len(probs)} passages of the continuation)'
+
+
+def main(argv):
+    cfg = main_parse(SampleConfig, argv, config_file_allowed=False)   # checks the values too
+    try:
+        device = resolve_device(cfg.device)
+        prompt = read_prompt(cfg.start)
+        if cfg.style:
+            from nanopushkin.style import load_meter
+            meter = load_meter(cfg.meter)
+        model, tokenizer = load_model(cfg, device)
+        prompt_ids = encode_prompt(tokenizer, prompt)
+    except (ValueError, OSError) as e:                 # OSError: missing files, no network for the hub
+        print(f'error: {e}', file=sys.stderr)
+        sys.exit(2)
+    unk_id = getattr(tokenizer, 'unk_id', None)        # a word tokenizer reads unknown words as <unk>
+    if unk_id is not None and unk_id in prompt_ids:
+        print(f'note: {prompt_ids.count(unk_id)} word(s) of the prompt are not in the model\'s vocabulary '
+              f'and are read as {tokenizer.unk_token}', file=sys.stderr)
+    if cfg.temperature == 0 and cfg.num_samples > 1:
+        print(f'note: temperature=0 is deterministic, the {cfg.num_samples} samples will be the same',
+              file=sys.stderr)
+
+    generator = torch.Generator(device=device).manual_seed(cfg.seed)
+    printer = StreamPrinter(tokenizer)
+    streaming = cfg.stream and cfg.num_beams == 1      # beam search knows its result only at the end
+    on_token = (lambda sample, token: printer.write_token(token)) if streaming else None
+    n_tokens, elapsed = 0, 0.0
+    for _ in range(cfg.num_samples):                   # one at a time: samples are printed one after another
+        t0 = time.perf_counter()
+        if streaming:
+            printer.write_text(prompt)
+        ids = generate(model, tokenizer, prompt_ids, num_samples=1, max_new_tokens=cfg.max_new_tokens,
+                       temperature=cfg.temperature, top_k=cfg.top_k, top_p=cfg.top_p,
+                       repetition_penalty=cfg.repetition_penalty,
+                       no_repeat_ngram_size=cfg.no_repeat_ngram_size, num_beams=cfg.num_beams,
+                       stop_at_eot=cfg.stop_at_eot, generator=generator, on_token=on_token)[0]
+        if not streaming:
+            printer.write_text(prompt)
+            for token in ids:
+                printer.write_token(token)
+        printer.finish()
+        printer.write_text('\n')
+        n_tokens, elapsed = n_tokens + len(ids), elapsed + time.perf_counter() - t0
+        if cfg.style:
+            print(style_verdict(meter, tokenizer.decode(ids)), file=sys.stderr, flush=True)
+        printer.write_text(SEPARATOR + '\n')
+    print(f'generated {n_tokens} tokens in {elapsed:.2f} s ({n_tokens / max(elapsed, 1e-9):.1f} tokens/s)',
+          file=sys.stderr)
+
+
+if __name__ == '__main__':
+    try:
+        main(sys.argv[1:])
+    except KeyboardInterrupt:                          # Ctrl-C while streaming: stop quietly
+        print(file=sys.stderr)
+        sys.exit(130)
+    except BrokenPipeError:                            # `python sample.py | head`: the reader has gone
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())   # no error at exit's flush
+        sys.exit(1)
