@@ -1,0 +1,50 @@
+# Fine-tune ruGPT3-medium (356M parameters, a GPT-2 trained on 80B tokens of Russian) on Pushkin.
+#
+# 1. download the model once (~1.7 GB into ~/.cache/nanopushkin, or $NANOPUSHKIN_CACHE) and tokenize
+#    the corpus with the model's own tokenizer:
+#      python data/pushkin/prepare.py --tokenizer=pretrained:$(python -m nanopushkin.hf download --name=rugpt3medium)
+#    which writes data/pushkin/pretrained-rugpt3medium_based_on_gpt2/ (offline: see nanopushkin/hf.py,
+#    any folder with config.json, vocab.json, merges.txt and the weights works in place of the name)
+# 2. python train.py config/finetune_rugpt3.py
+# 3. python sample.py --out_dir=out-rugpt3-pushkin --start="Мой дядя самых честных правил"
+#    python -m nanopushkin.hf export --out_dir=out-rugpt3-pushkin --to=rugpt3-pushkin   (a GPT-2 folder)
+#
+# Memory, for batch_size 2 x block_size 512 in bfloat16 (the trainer prints its own estimate):
+#   parameters 355,871,744 = wte 50257*1024 + wpe 2048*1024 + 24 blocks * 12,596,224 + ln_f 2048
+#   weights    4 bytes each (float32 master copy)      1.42 GB
+#   gradients  4 bytes each                             1.42 GB
+#   AdamW      2 averages * 4 bytes                     2.85 GB   -> 16 bytes/param = 5.69 GB
+#   activations (Korthikanti et al.) per token and layer (34*1024 + 5*16*512) * 2 bytes / 2 = 76 KB,
+#              * 24 layers * 1024 tokens = 1.86 GB; plus logits and their gradient in float32,
+#              1024 tokens * 50257 * 2 * 4 bytes = 0.41 GB
+#   total about 8.0 GB (7.4 GiB): the trainer's estimate. Not in it: autocast's bfloat16 copies of the
+#   weights (2 bytes/param, 0.71 GB), the CUDA context and allocator slack (~1-2 GB): ~10 GB, fits 16 GB.
+#   gradient_checkpointing = True keeps only each block's input: activations 1.86 GB -> 0.13 GB,
+#   for ~30% more compute; needed on 8-12 GB cards, or to raise batch_size.
+
+init_from = 'rugpt3medium'      # or a folder in GPT-2 format (config.json, vocab.json, merges.txt, weights)
+data_dir = 'data/pushkin/pretrained-rugpt3medium_based_on_gpt2'
+out_dir = 'out-rugpt3-pushkin'
+
+# the corpus is ~1.4M characters, ~0.4M ruGPT3 tokens: one pass is ~45 iterations of 8192 tokens
+block_size = 512                # training windows; the model itself has 2048 positions
+batch_size = 2
+gradient_accumulation_steps = 8  # 2 * 512 * 8 = 8192 tokens per optimizer step
+max_iters = 150                 # ~3 passes over the training works; more overfits a 356M model
+eval_interval = 25
+eval_iters = 20
+always_save_checkpoint = False  # a checkpoint with optimizer state is ~4.3 GB: keep only best.pt
+
+# a pretrained model needs small steps: a large learning rate destroys what it knows
+learning_rate = 3e-5
+decay_lr = True
+warmup_iters = 10
+lr_decay_iters = 150
+min_lr = 3e-6
+weight_decay = 0.1
+beta2 = 0.99
+grad_clip = 1.0
+
+dtype = 'bfloat16'
+gradient_checkpointing = False
+compile = False

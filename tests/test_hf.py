@@ -1,0 +1,474 @@
+"""The GPT-2-format adapter (nanopushkin/hf.py, nanopushkin/safetensors.py), with HF transformers as
+the oracle: random small GPT2LMHeadModels saved by transformers must give the same logits and the
+same greedy text in our GPT, and what we export must load back into transformers unchanged.
+No test touches the network: the hub is a local http.server on 127.0.0.1 or an unreachable port."""
+import http.server
+import json
+import runpy
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+import torch
+
+from nanopushkin import hf, safetensors
+from nanopushkin.models.gpt import GPT, GPTConfig
+from nanopushkin.sampling import generate
+from tokenizer import BPETokenizer
+
+transformers = pytest.importorskip('transformers')
+from transformers import GPT2Config, GPT2LMHeadModel, GPT2Tokenizer  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+
+TEXT = ('Мой дядя самых честных правил, когда не в шутку занемог, он уважать себя заставил '
+        'и лучше выдумать не мог. Его пример другим наука; но, боже мой, какая скука с больным '
+        'сидеть и день и ночь, не отходя ни шагу прочь!<|endoftext|>Буря мглою небо кроет, '
+        'вихри снежные крутя; то, как зверь, она завоет, то заплачет, как дитя. ') * 3
+PROBES = ['Мой дядя самых честных правил', 'Буря мглою небо кроет,\n\nвихри  снежные крутя!',
+          'Pushkin, 1799-1837<|endoftext|>Онегин — «добрый» приятель', '']
+
+# (n_layer, n_head, n_embd, n_positions, layer_norm_epsilon): small, and different in every dimension
+CONFIGS = [(1, 2, 32, 32, 1e-5), (2, 4, 48, 40, 1e-6), (3, 2, 64, 64, 1e-5)]
+
+
+@pytest.fixture(scope='module', autouse=True)
+def one_thread():
+    """Tiny models gain nothing from threads, and on a busy machine they make every call 20x slower."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope='module')
+def tokenizer():
+    return BPETokenizer.train(TEXT, vocab_size=300)
+
+
+def make_hf_folder(folder, tokenizer, config, fmt, seed=0):
+    """A GPT-2-format folder as transformers writes it (fmt 'safetensors', 'sharded'), as older
+    transformers wrote it ('bin', 'sharded-bin', 'old-bin': pytorch_model.bin without the
+    'transformer.' prefix, with the mask buffers and lm_head.weight); returns the HF model too."""
+    n_layer, n_head, n_embd, n_positions, eps = config
+    torch.manual_seed(seed)
+    hf_config = GPT2Config(vocab_size=tokenizer.vocab_size, n_positions=n_positions, n_embd=n_embd,
+                           n_layer=n_layer, n_head=n_head, layer_norm_epsilon=eps,
+                           initializer_range=0.3,        # large weights: confident, varied predictions
+                           bos_token_id=None, eos_token_id=None)
+    model = GPT2LMHeadModel(hf_config).eval()
+    folder = Path(folder)
+    if fmt == 'safetensors':
+        model.save_pretrained(folder)
+    elif fmt == 'sharded':
+        model.save_pretrained(folder, max_shard_size='20KB')
+        assert (folder / 'model.safetensors.index.json').is_file()
+    else:
+        hf_config.save_pretrained(folder)
+        state = model.state_dict()                          # has lm_head.weight, tied to wte
+        if fmt == 'old-bin':
+            state = {k.removeprefix('transformer.'): v for k, v in state.items()}
+            for i in range(n_layer):
+                state[f'h.{i}.attn.bias'] = torch.tril(torch.ones(n_positions, n_positions)).view(
+                    1, 1, n_positions, n_positions)
+                state[f'h.{i}.attn.masked_bias'] = torch.tensor(-1e4)
+        if fmt == 'sharded-bin':
+            names = list(state)
+            shards = {'pytorch_model-00001-of-00002.bin': names[:len(names) // 2],
+                      'pytorch_model-00002-of-00002.bin': names[len(names) // 2:]}
+            for shard, keys in shards.items():
+                torch.save({k: state[k] for k in keys}, folder / shard)
+            index = {'weight_map': {k: shard for shard, keys in shards.items() for k in keys}}
+            (folder / 'pytorch_model.bin.index.json').write_text(json.dumps(index))
+        else:
+            torch.save(state, folder / 'pytorch_model.bin')
+    tokenizer.save_pretrained(folder)
+    return model
+
+
+def forward_greedy(model, ids, n):
+    """Greedy decoding the slow way: the whole sequence through forward() for every new token."""
+    ids = list(ids)
+    for _ in range(n):
+        logits, _ = model(torch.tensor([ids]))
+        ids.append(int(logits[0, -1].argmax()))
+    return ids
+
+
+@pytest.mark.parametrize('config,fmt', [(c, f) for c in CONFIGS for f in ('safetensors', 'bin')]
+                         + [(CONFIGS[1], f) for f in ('sharded', 'sharded-bin', 'old-bin')])
+@torch.no_grad()
+def test_matches_transformers(tmp_path, tokenizer, config, fmt):
+    hf_model = make_hf_folder(tmp_path / 'hf', tokenizer, config, fmt, seed=CONFIGS.index(config))
+    model, tok = hf.from_pretrained(tmp_path / 'hf')
+    model.eval()
+    n_positions = config[3]
+    assert model.config == GPTConfig(vocab_size=tokenizer.vocab_size, block_size=n_positions, n_layer=config[0],
+                                     n_head=config[1], n_embd=config[2], layer_norm_epsilon=config[4])
+
+    # the same logits at every position of a full-length batch
+    idx = torch.randint(0, tokenizer.vocab_size, (3, n_positions), generator=torch.Generator().manual_seed(1))
+    expected = hf_model(idx).logits
+    assert (model(idx)[0] - expected).abs().max() < 1e-5
+
+    # the same greedy continuation, token for token: HF generate, our sampler (step() with the KV
+    # cache) and forward() on the whole sequence every time
+    prompt = tok.encode('Мой дядя')
+    n_new = n_positions - len(prompt)
+    hf_ids = hf_model.generate(torch.tensor([prompt]), attention_mask=torch.ones(1, len(prompt), dtype=torch.long),
+                               do_sample=False, max_new_tokens=n_new, pad_token_id=0)[0].tolist()
+    assert len(set(hf_ids[len(prompt):])) > 3, 'a degenerate continuation would prove little'
+    cached = generate(model, tok, prompt, max_new_tokens=n_new, temperature=0, stop_at_eot=False)[0]
+    assert prompt + cached == hf_ids
+    assert forward_greedy(model, prompt, n_new) == hf_ids
+
+    # round trip: our export loads into transformers (model and tokenizer) and gives the same logits
+    hf.save_pretrained(model, tok, tmp_path / 'ours')
+    again = GPT2LMHeadModel.from_pretrained(tmp_path / 'ours').eval()
+    assert (again(idx).logits - expected).abs().max() < 1e-5
+    assert (hf.from_pretrained(tmp_path / 'ours')[0].eval()(idx)[0] - expected).abs().max() < 1e-5
+    hf_tok = GPT2Tokenizer.from_pretrained(tmp_path / 'ours')
+    assert [hf_tok.encode(p) for p in PROBES] == [tok.encode(p) for p in PROBES]
+
+
+def test_tokenizer_gives_hf_ids(tmp_path, tokenizer):
+    make_hf_folder(tmp_path, tokenizer, CONFIGS[0], 'safetensors')
+    _, tok = hf.from_pretrained(tmp_path)
+    hf_tok = GPT2Tokenizer.from_pretrained(tmp_path)
+    for text in PROBES + [TEXT]:
+        assert tok.encode(text) == hf_tok.encode(text)
+        assert tok.decode(tok.encode(text)) == text
+    assert tok.eot_id == hf_tok.convert_tokens_to_ids('<|endoftext|>')
+
+
+@torch.no_grad()
+def test_export_model_trained_without_biases(tmp_path, tokenizer):
+    """bias=False (the TrainConfig default) exports as zero biases: transformers computes the same."""
+    torch.manual_seed(0)
+    model = GPT(GPTConfig(vocab_size=tokenizer.vocab_size, block_size=24, n_layer=2, n_head=2, n_embd=32,
+                          bias=False)).eval()
+    for p in model.parameters():                    # LayerNorm gains away from 1, so they matter
+        p.add_(0.1 * torch.randn_like(p))
+    hf.save_pretrained(model, tokenizer, tmp_path)
+    idx = torch.randint(0, tokenizer.vocab_size, (2, 24))
+    theirs = GPT2LMHeadModel.from_pretrained(tmp_path).eval()(idx).logits
+    assert (theirs - model(idx)[0]).abs().max() < 1e-5
+    config = json.loads((tmp_path / 'config.json').read_text())
+    assert config['activation_function'] == 'gelu_new' and config['eos_token_id'] == tokenizer.eot_id
+
+
+def test_export_needs_a_bpe_tokenizer(tmp_path):
+    from tokenizer import CharTokenizer
+    model = GPT(GPTConfig(vocab_size=10, block_size=8, n_layer=1, n_head=1, n_embd=8))
+    with pytest.raises(ValueError, match='byte-level BPE'):
+        hf.save_pretrained(model, CharTokenizer.train('абвгд'), tmp_path)
+
+
+# -----------------------------------------------------------------------------
+# bad input: every problem named, in a sentence
+
+
+def rewrite_weights(folder, change):
+    path = Path(folder) / 'model.safetensors'
+    tensors = safetensors.load_file(path)
+    change(tensors)
+    safetensors.save_file(tensors, path)
+
+
+def test_wrong_tensors_are_each_named(tmp_path, tokenizer):
+    make_hf_folder(tmp_path, tokenizer, CONFIGS[1], 'safetensors')
+
+    def damage(t):
+        del t['transformer.h.1.ln_2.bias']
+        t['transformer.h.0.attn.rotary.weight'] = torch.zeros(3)
+        t['transformer.h.0.mlp.c_fc.weight'] = torch.zeros(48, 100)
+    rewrite_weights(tmp_path, damage)
+    with pytest.raises(ValueError) as e:
+        hf.from_pretrained(tmp_path)
+    message = str(e.value)
+    assert 'missing tensors: transformer.h.1.ln_2.bias' in message
+    assert 'unexpected tensors: transformer.h.0.attn.rotary.weight' in message
+    assert 'transformer.h.0.mlp.c_fc.weight has shape [48, 100], expected [48, 192]' in message
+
+
+def test_untied_output_layer_is_refused(tmp_path, tokenizer):
+    make_hf_folder(tmp_path, tokenizer, CONFIGS[0], 'bin')
+    state = torch.load(tmp_path / 'pytorch_model.bin', weights_only=True)
+    state['lm_head.weight'] = state['lm_head.weight'] + 1
+    torch.save(state, tmp_path / 'pytorch_model.bin')
+    with pytest.raises(ValueError, match='lm_head.weight differs from transformer.wte.weight'):
+        hf.from_pretrained(tmp_path)
+
+
+@pytest.mark.parametrize('activation', ['relu', 'gelu', 'silu'])
+def test_unsupported_activation(tmp_path, tokenizer, activation):
+    make_hf_folder(tmp_path, tokenizer, CONFIGS[0], 'safetensors')
+    config = json.loads((tmp_path / 'config.json').read_text())
+    config['activation_function'] = activation
+    (tmp_path / 'config.json').write_text(json.dumps(config))
+    with pytest.raises(ValueError, match=f"activation_function '{activation}'.*gelu_new"):
+        hf.from_pretrained(tmp_path)
+
+
+def test_other_unsupported_configs(tmp_path, tokenizer):
+    make_hf_folder(tmp_path, tokenizer, CONFIGS[0], 'safetensors')
+    config = json.loads((tmp_path / 'config.json').read_text())
+    for change, error in (({'model_type': 'llama'}, "'llama' model"), ({'n_inner': 100}, 'n_inner 100'),
+                          ({'scale_attn_by_inverse_layer_idx': True}, 'scale_attn_by_inverse_layer_idx')):
+        (tmp_path / 'config.json').write_text(json.dumps({**config, **change}))
+        with pytest.raises(ValueError, match=error):
+            hf.from_pretrained(tmp_path)
+    del config['n_positions']
+    config['n_ctx'] = 32                            # the older name is accepted
+    (tmp_path / 'config.json').write_text(json.dumps(config))
+    assert hf.from_pretrained(tmp_path)[0].config.block_size == 32
+    del config['n_ctx'], config['n_embd']
+    (tmp_path / 'config.json').write_text(json.dumps(config))
+    with pytest.raises(ValueError, match=r'lacks n_embd, n_positions \(or n_ctx\)'):
+        hf.from_pretrained(tmp_path)
+
+
+def test_missing_files(tmp_path, tokenizer):
+    with pytest.raises(FileNotFoundError, match='neither a folder nor a hub model name'):
+        hf.from_pretrained(str(tmp_path / 'nowhere'))
+    make_hf_folder(tmp_path, tokenizer, CONFIGS[0], 'safetensors')
+    (tmp_path / 'model.safetensors').unlink()
+    with pytest.raises(FileNotFoundError, match='has no weights: expected one of model.safetensors'):
+        hf.from_pretrained(tmp_path)
+    (tmp_path / 'pytorch_model.bin').write_bytes(b'not a zip file')
+    with pytest.raises(ValueError, match='could not be read as a PyTorch weights file'):
+        hf.from_pretrained(tmp_path)
+    (tmp_path / 'config.json').unlink()
+    with pytest.raises(FileNotFoundError, match='has no config.json'):
+        hf.from_pretrained(tmp_path)
+
+
+# -----------------------------------------------------------------------------
+# the safetensors reader and writer, against the safetensors package (installed with transformers)
+
+
+def test_safetensors_matches_the_reference(tmp_path):
+    reference = pytest.importorskip('safetensors.torch')
+    g = torch.Generator().manual_seed(0)
+    tensors = {'f32': torch.randn(3, 4, generator=g), 'f16': torch.randn(5, generator=g).half(),
+               'bf16': torch.randn(2, 3, generator=g).bfloat16(), 'f64': torch.randn(2, generator=g).double(),
+               'i64': torch.arange(-3, 4), 'i32': torch.arange(6, dtype=torch.int32).view(2, 3),
+               'u8': torch.arange(250, 256, dtype=torch.uint8), 'bool': torch.tensor([True, False, True]),
+               'scalar': torch.tensor(2.5), 'empty': torch.zeros(0, 7)}
+    safetensors.save_file(tensors, tmp_path / 'ours.safetensors')
+    reference.save_file(tensors, tmp_path / 'theirs.safetensors')
+    for read in (reference.load_file(tmp_path / 'ours.safetensors'), safetensors.load_file(tmp_path / 'theirs.safetensors')):
+        assert read.keys() == tensors.keys()
+        for name, t in tensors.items():
+            assert read[name].dtype == t.dtype and read[name].shape == t.shape and torch.equal(read[name], t), name
+
+
+@pytest.mark.parametrize('corruption,error', [
+    (lambda raw: raw[:5], 'shorter than the 8-byte header length'),
+    (lambda raw: (10 ** 9).to_bytes(8, 'little') + raw[8:], 'the header length says 1000000000 bytes'),
+    (lambda raw: raw[:8] + b'\xff' + raw[9:], 'the header is not UTF-8 JSON'),
+    (lambda raw: raw.replace(b'"F32"', b'"F99"', 1), "bad entry"),
+    (lambda raw: raw[:-4], 'data_offsets'),
+])
+def test_corrupt_safetensors_header(tmp_path, corruption, error):
+    path = tmp_path / 'model.safetensors'
+    safetensors.save_file({'a': torch.ones(2, 3), 'b': torch.zeros(4)}, path)
+    path.write_bytes(corruption(path.read_bytes()))
+    with pytest.raises(ValueError, match=error):
+        safetensors.load_file(path)
+
+
+# -----------------------------------------------------------------------------
+# ruGPT3-medium's config, and the hub: download, resume, cache, offline
+
+
+def test_rugpt3medium_config_and_size():
+    rugpt3medium = {'activation_function': 'gelu_new', 'model_type': 'gpt2', 'n_ctx': 2048, 'n_embd': 1024,
+                    'n_head': 16, 'n_inner': None, 'n_layer': 24, 'n_positions': 2048, 'vocab_size': 50257,
+                    'layer_norm_epsilon': 1e-05, 'scale_attn_weights': True, 'architectures': ['GPT2LMHeadModel']}
+    config = hf.gpt_config_from_hf(rugpt3medium, 'rugpt3medium')
+    assert config == GPTConfig(vocab_size=50257, block_size=2048, n_layer=24, n_head=16, n_embd=1024)
+    with torch.device('meta'):                       # shapes only, no memory
+        assert GPT(config).num_params() == 355_871_744
+    assert hf.hub_name('rugpt3medium') == 'ai-forever/rugpt3medium_based_on_gpt2'
+    assert hf.hub_name('sberbank-ai/rugpt3medium_based_on_gpt2') == 'ai-forever/rugpt3medium_based_on_gpt2'
+    # what config/finetune_rugpt3.py promises
+    from nanopushkin.config import TrainConfig, parse_args
+    cfg = parse_args(TrainConfig, [str(ROOT / 'config' / 'finetune_rugpt3.py')])
+    assert (cfg.init_from, cfg.block_size, cfg.batch_size, cfg.dtype) == ('rugpt3medium', 512, 2, 'bfloat16')
+
+
+class FakeHub(http.server.ThreadingHTTPServer):
+    """Serves one folder as <repo>/resolve/main/<file>, like the hub: weights are redirected to
+    another address (the hub's CDN), Range requests get 206, and the first response for a file can be
+    cut short (to test resuming). Records (file, Range header) per request that sends data."""
+
+    def __init__(self, folder, repo):
+        super().__init__(('127.0.0.1', 0), FakeHubHandler)
+        self.folder, self.repo, self.requests, self.cut = Path(folder), repo, [], set()
+        self.url = f'http://127.0.0.1:{self.server_address[1]}'
+
+
+class FakeHubHandler(http.server.BaseHTTPRequestHandler):
+
+    def do_GET(self):
+        hub = self.server
+        prefix = f'/{hub.repo}/resolve/main/'
+        if self.path.startswith(prefix) and self.path.endswith(('.safetensors', '.bin')):
+            self.send_response(302)
+            self.send_header('Location', '/cdn/' + self.path[len(prefix):])
+            self.send_header('Content-Length', '0')
+            self.end_headers()
+            return
+        name = next((self.path[len(p):] for p in (prefix, '/cdn/') if self.path.startswith(p)), None)
+        hub.requests.append((name, self.headers.get('Range')))
+        if name is None or not (hub.folder / name).is_file():
+            self.send_error(404)
+            return
+        data = (hub.folder / name).read_bytes()
+        start = int(self.headers['Range'].removeprefix('bytes=').rstrip('-')) if self.headers.get('Range') else 0
+        if start >= len(data):                       # nothing left to send
+            self.send_response(416)
+            self.send_header('Content-Range', f'bytes */{len(data)}')
+            self.send_header('Content-Length', '0')
+            self.end_headers()
+            return
+        self.send_response(206 if start else 200)
+        self.send_header('Content-Length', str(len(data) - start))
+        self.end_headers()
+        if name in hub.cut:                          # the connection drops half way
+            hub.cut.discard(name)
+            self.wfile.write(data[start:start + (len(data) - start) // 2])
+            return
+        self.wfile.write(data[start:])
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def fake_hub(request, tmp_path, tokenizer, monkeypatch):
+    """The hub at 127.0.0.1 serving one model in the weight format request.param (default safetensors)."""
+    repo = 'pushkin-lab/tiny-gpt2'
+    make_hf_folder(tmp_path / 'served', tokenizer, CONFIGS[0], getattr(request, 'param', 'safetensors'))
+    hub = FakeHub(tmp_path / 'served', repo)
+    thread = threading.Thread(target=hub.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    monkeypatch.setattr(hf, 'HUB_URL', hub.url)
+    monkeypatch.setenv('NANOPUSHKIN_CACHE', str(tmp_path / 'cache'))
+    yield hub
+    hub.shutdown()
+    hub.server_close()
+    thread.join()
+
+
+@torch.no_grad()
+def test_download_resumes_and_caches(fake_hub, tmp_path):
+    repo, cache = fake_hub.repo, tmp_path / 'cache' / fake_hub.repo
+    size = (fake_hub.folder / 'model.safetensors').stat().st_size
+    fake_hub.cut.add('model.safetensors')
+    with pytest.raises(ConnectionError, match='interrupted'):
+        hf.from_pretrained(repo)
+    assert (cache / 'model.safetensors.part').stat().st_size == size // 2
+    assert not (cache / 'model.safetensors').exists()
+
+    model, tok = hf.from_pretrained(repo)            # resumes: asks only for the rest
+    assert ('model.safetensors', f'bytes={size // 2}-') in fake_hub.requests
+    assert (cache / 'model.safetensors').read_bytes() == (fake_hub.folder / 'model.safetensors').read_bytes()
+    assert not (cache / 'model.safetensors.part').exists()
+    local, _ = hf.from_pretrained(fake_hub.folder)
+    idx = torch.arange(20).view(2, 10)
+    assert torch.equal(model.eval()(idx)[0], local.eval()(idx)[0])
+    assert tok.encode(TEXT) == BPETokenizer.from_pretrained(fake_hub.folder).encode(TEXT)
+    requested = [name for name, _ in fake_hub.requests]
+    assert 'added_tokens.json' in requested           # optional: tried, 404, fine
+    assert 'pytorch_model.bin' not in requested       # the first weight file that exists wins
+
+    n = len(fake_hub.requests)
+    hf.from_pretrained(repo)                           # complete in the cache: no request at all
+    assert len(fake_hub.requests) == n
+
+
+@pytest.mark.parametrize('fake_hub', ['sharded-bin'], indirect=True)
+def test_download_falls_back_to_other_weight_files(fake_hub):
+    """ruGPT3 has only pytorch_model.bin; a big model has an index and shards."""
+    model, _ = hf.from_pretrained(fake_hub.repo)
+    requested = [name for name, _ in fake_hub.requests]
+    assert requested.index('model.safetensors') < requested.index('pytorch_model.bin.index.json')
+    assert 'pytorch_model-00002-of-00002.bin' in requested
+    idx = torch.arange(20).view(2, 10)
+    assert torch.equal(model(idx)[0], hf.from_pretrained(fake_hub.folder)[0](idx)[0])
+
+
+def test_download_of_a_finished_or_stale_part(fake_hub, tmp_path):
+    """A .part that is already whole is kept; one longer than the file (it changed on the server)
+    is thrown away and downloaded again. Both times the server answers 416 to the Range request."""
+    url = f'{fake_hub.url}/{fake_hub.repo}/resolve/main/config.json'
+    served = (fake_hub.folder / 'config.json').read_bytes()
+    for part in (served, served + b'stale bytes'):
+        (tmp_path / 'config.json.part').write_bytes(part)
+        hf.download_file(url, tmp_path / 'config.json')
+        assert (tmp_path / 'config.json').read_bytes() == served
+        assert fake_hub.requests[-1 if part == served else -2] == ('config.json', f'bytes={len(part)}-')
+        (tmp_path / 'config.json').unlink()
+
+
+def test_unknown_hub_name(fake_hub):
+    with pytest.raises(FileNotFoundError, match='does not exist: is pushkin-lab/no-such-model the right name'):
+        hf.from_pretrained('pushkin-lab/no-such-model')
+
+
+def test_offline_message(tmp_path, monkeypatch):
+    monkeypatch.setattr(hf, 'HUB_URL', 'http://127.0.0.1:1')     # nothing listens on port 1
+    monkeypatch.setenv('NANOPUSHKIN_CACHE', str(tmp_path))
+    with pytest.raises(ConnectionError) as e:
+        hf.from_pretrained('rugpt3medium')
+    message = str(e.value)
+    folder = tmp_path / 'ai-forever' / 'rugpt3medium_based_on_gpt2'
+    for part in ('could not download ai-forever/rugpt3medium_based_on_gpt2',
+                 'http://127.0.0.1:1/ai-forever/rugpt3medium_based_on_gpt2/resolve/main/config.json',
+                 'vocab.json', 'merges.txt', 'model.safetensors', 'pytorch_model.bin', str(folder),
+                 'pass that folder'):
+        assert part in message
+
+
+# -----------------------------------------------------------------------------
+# the whole path a user takes: prepare with the model's tokenizer, fine-tune, sample, export
+
+
+def run_script(script, args, monkeypatch):
+    """Run a script of the repository as `python script args...` would, in this process (a new
+    interpreter would spend most of the test importing torch)."""
+    monkeypatch.setattr(sys, 'argv', [script] + args)
+    monkeypatch.chdir(ROOT)
+    runpy.run_path(str(ROOT / script), run_name='__main__')
+
+
+def test_finetune_sample_export_end_to_end(tmp_path, tokenizer, tiny_corpus_dir, monkeypatch, capsys):
+    from nanopushkin.prepare import prepare_dataset
+    from nanopushkin.trainer import load_checkpoint
+    folder = tmp_path / 'tiny-gpt2'
+    make_hf_folder(folder, tokenizer, CONFIGS[1], 'safetensors')
+    data_dir = prepare_dataset(f'pretrained:{folder}', src=tiny_corpus_dir, out_root=tmp_path / 'data')
+    assert data_dir.name == 'pretrained-tiny-gpt2'
+    out_dir = tmp_path / 'out'
+    run_script('train.py', ['config/finetune_rugpt3.py', f'--init_from={folder}', f'--data_dir={data_dir}',
+                            f'--out_dir={out_dir}', '--max_iters=2', '--block_size=32', '--batch_size=2',
+                            '--gradient_accumulation_steps=2', '--eval_interval=1', '--eval_iters=1',
+                            '--device=cpu', '--dtype=float32', '--progress=False', '--plot=False'], monkeypatch)
+    log = [json.loads(line) for line in (out_dir / 'log.jsonl').read_text().splitlines()]
+    assert log[-1]['event'] == 'done' and log[-1]['iters'] == 2
+    assert 'memory estimate' in capsys.readouterr().out
+
+    run_script('sample.py', [f'--init_from={folder}', '--start', 'Мой дядя', '--num_samples=1',
+                             '--max_new_tokens=10', '--device=cpu'], monkeypatch)
+    assert capsys.readouterr().out.startswith('Мой дядя')
+
+    # the fine-tuned checkpoint, exported, gives the same logits in transformers
+    hf.main(['export', f'--out_dir={out_dir}', f'--to={tmp_path / "exported"}'])
+    model, _, _ = load_checkpoint(out_dir)
+    idx = torch.randint(0, tokenizer.vocab_size, (2, 40))
+    with torch.no_grad():
+        theirs = GPT2LMHeadModel.from_pretrained(tmp_path / 'exported').eval()(idx).logits
+        assert (theirs - model(idx)[0]).abs().max() < 1e-5
