@@ -1,10 +1,10 @@
 # Fine-tune ruGPT3-medium (356M parameters, a GPT-2 trained on 80B tokens of Russian) on Pushkin.
 #
-# 1. download the model once (~1.7 GB into ~/.cache/nanopushkin, or $NANOPUSHKIN_CACHE) and tokenize
-#    the corpus with the model's own tokenizer:
-#      python data/pushkin/prepare.py --tokenizer=pretrained:$(python -m nanopushkin.hf download --name=rugpt3medium)
-#    which writes data/pushkin/pretrained-rugpt3medium_based_on_gpt2/ (offline: see nanopushkin/hf.py,
-#    any folder with config.json, vocab.json, merges.txt and the weights works in place of the name)
+# 1. tokenize the corpus with the model's own tokenizer (this downloads the model once, ~1.7 GB into
+#    ~/.cache/nanopushkin or $NANOPUSHKIN_CACHE, where step 2 finds it):
+#      python data/pushkin/prepare.py --tokenizer=pretrained:rugpt3medium
+#    which writes data/pushkin/pretrained-rugpt3medium/. Offline, its error message lists the files
+#    to fetch elsewhere and the cache folder to put them in; then the same command works.
 # 2. python train.py config/finetune_rugpt3.py
 # 3. python sample.py --out_dir=out-rugpt3-pushkin --start="Мой дядя самых честных правил"
 #    python -m nanopushkin.hf export --out_dir=out-rugpt3-pushkin --to=rugpt3-pushkin   (a GPT-2 folder)
@@ -23,7 +23,7 @@
 #   for ~30% more compute; needed on 8-12 GB cards, or to raise batch_size.
 
 init_from = 'rugpt3medium'      # or a folder in GPT-2 format (config.json, vocab.json, merges.txt, weights)
-data_dir = 'data/pushkin/pretrained-rugpt3medium_based_on_gpt2'
+data_dir = 'data/pushkin/pretrained-rugpt3medium'
 out_dir = 'out-rugpt3-pushkin'
 
 # the corpus is ~1.4M characters, ~0.4M ruGPT3 tokens: one pass is ~45 iterations of 8192 tokens

@@ -33,13 +33,14 @@ import hashlib
 import logging
 import os
 import unicodedata
-import urllib.error
 import urllib.parse
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
 import regex as re
+from tqdm import tqdm
+
+from nanopushkin.download import NotOnServer, download_file, sha256_file
 
 log = logging.getLogger(__name__)
 
@@ -219,14 +220,6 @@ class Work:
     sha256: str        # of the raw file
 
 
-def sha256_file(path) -> str:
-    h = hashlib.sha256()
-    with open(path, 'rb') as f:
-        for block in iter(lambda: f.read(1 << 20), b''):
-            h.update(block)
-    return h.hexdigest()
-
-
 def read_works(folder) -> list[Work]:
     """Read and clean every work of a corpus folder (prose/*.txt, poems/*.txt), sorted by path."""
     folder = Path(folder)
@@ -334,49 +327,22 @@ def _is_corpus_folder(folder) -> bool:
 
 
 def download_corpus(dest=CACHE_DIR, sums=None, url=None) -> Path:
-    """Download every file of SHA256SUMS into dest, resuming partial downloads, checking hashes.
-
-    A file is fetched into `name.part`; an interrupted run continues it with an HTTP Range request.
-    """
-    from tqdm import tqdm
+    """Download every file of SHA256SUMS into dest (the ones already there with the right hash are
+    kept). Each file goes through `name.part`, so an interrupted run resumes where it stopped."""
     dest = Path(dest)
     sums = read_sums() if sums is None else sums
     url = RAW_URL if url is None else url
-    todo = {n: d for n, d in sums.items() if not ((dest / n).is_file() and sha256_file(dest / n) == d)}
-    with tqdm(total=len(todo), unit='file', desc='downloading the Pushkin corpus', delay=0.5,
-              disable=not todo) as bar:
-        for name, digest in todo.items():
-            folder, filename = name.split('/', 1)
-            address = url.format(folder=folder, name=urllib.parse.quote(filename))
-            target = dest / name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            part = target.with_name(target.name + '.part')
-            try:
-                _fetch(address, part)
-            except (urllib.error.URLError, OSError) as e:
-                raise CorpusNotFound(f'could not download {address} ({e}). {how_to_provide()}') from None
-            if sha256_file(part) != digest:
-                part.unlink()
-                raise ValueError(f'{address} does not have the sha256 listed in data/pushkin/SHA256SUMS; '
-                                 'the partial file was deleted, run again to retry')
-            os.replace(part, target)
-            bar.update(1)
+    for name, digest in tqdm(sums.items(), total=len(sums), unit='file', desc='downloading the Pushkin corpus',
+                             delay=0.5):
+        folder, filename = name.split('/', 1)
+        address = url.format(folder=folder, name=urllib.parse.quote(filename))
+        try:
+            download_file(address, dest / name, expected_sha256=digest)
+        except (ConnectionError, NotOnServer) as e:
+            raise CorpusNotFound(f'could not download the corpus: {e}. {how_to_provide()}') from None
+        except ValueError as e:
+            raise ValueError(f'{e} (data/pushkin/SHA256SUMS lists the expected sha256)') from None
     return dest
-
-
-def _fetch(address, part: Path):
-    """Append the rest of `address` to `part` (which may hold the first bytes already)."""
-    have = part.stat().st_size if part.exists() else 0
-    request = urllib.request.Request(address, headers={'Range': f'bytes={have}-'} if have else {})
-    try:
-        response = urllib.request.urlopen(request, timeout=30)
-    except urllib.error.HTTPError as e:
-        if e.code == 416:       # 'range not satisfiable': the .part file is already complete
-            return
-        raise
-    with response, open(part, 'ab' if response.status == 206 else 'wb') as f:
-        for block in iter(lambda: response.read(1 << 16), b''):
-            f.write(block)
 
 
 def find_corpus(src=None, strict=False) -> Path:

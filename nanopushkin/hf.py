@@ -21,20 +21,17 @@ From the command line:
     python -m nanopushkin.hf download --name=rugpt3medium        # fetch into the cache, print where
     python -m nanopushkin.hf export --out_dir=out-finetune --to=rugpt3-pushkin   # checkpoint -> folder
 """
-import http.client
 import json
 import os
 import re
 import sys
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
-from tqdm import tqdm
 
 from nanopushkin import safetensors
+from nanopushkin.download import NotOnServer, download_file
 from nanopushkin.models.gpt import GPT, GPTConfig
 
 HUB_URL = os.environ.get('HF_ENDPOINT', 'https://huggingface.co').rstrip('/')  # HF_ENDPOINT: a mirror
@@ -49,7 +46,6 @@ OPTIONAL_FILES = ('special_tokens_map.json', 'tokenizer_config.json', 'added_tok
 # where the weights may be, in the order we look for them: safetensors first, it needs no unpickling
 WEIGHT_FILES = ('model.safetensors', 'model.safetensors.index.json',
                 'pytorch_model.bin', 'pytorch_model.bin.index.json')
-TIMEOUT = 60  # seconds without an answer before a download gives up
 
 # -----------------------------------------------------------------------------
 # config.json <-> GPTConfig
@@ -292,7 +288,8 @@ def save_pretrained(model: GPT, tokenizer, folder):
     tokenizer.save_pretrained(folder)
 
 # -----------------------------------------------------------------------------
-# the hub: https://huggingface.co/<name>/resolve/main/<file>, cached in a folder per model
+# the hub: https://huggingface.co/<name>/resolve/main/<file>, cached in a folder per model;
+# every file through nanopushkin/download.py, so an interrupted download resumes
 
 
 def cache_root() -> Path:
@@ -336,10 +333,6 @@ def is_complete(folder) -> bool:
         (folder / shard).is_file() for shard in shard_names(weights))
 
 
-class FileNotOnHub(FileNotFoundError):
-    """The hub answered, and the file is not there."""
-
-
 def download(name) -> Path:
     """Fetch a hub model's files into cache_root()/<name>, once; returns that folder.
 
@@ -352,24 +345,24 @@ def download(name) -> Path:
         for filename in (CONFIG_FILE, *TOKENIZER_FILES):
             try:
                 download_file(hub_url(repo, filename), folder / filename)
-            except FileNotOnHub:
+            except NotOnServer:
                 raise FileNotFoundError(f'{hub_url(repo, filename)} does not exist: is {repo} the right name '
                                         f'of a GPT-2-format model on {HUB_URL}?') from None
         for filename in OPTIONAL_FILES:
             try:
                 download_file(hub_url(repo, filename), folder / filename)
-            except FileNotOnHub:
+            except NotOnServer:
                 pass
         for filename in WEIGHT_FILES:
             try:
                 download_file(hub_url(repo, filename), folder / filename)
-            except FileNotOnHub:
+            except NotOnServer:
                 continue
             if filename.endswith('.index.json'):
                 for shard in shard_names(folder / filename):
                     download_file(hub_url(repo, shard), folder / shard)
             return folder
-    except (urllib.error.URLError, ConnectionError, TimeoutError) as e:
+    except ConnectionError as e:
         raise ConnectionError(offline_help(repo, folder, e)) from None
     raise FileNotFoundError(f'{repo} on {HUB_URL} has none of the weight files {", ".join(WEIGHT_FILES)}')
 
@@ -388,56 +381,6 @@ def offline_help(repo, folder, error) -> str:
             f'  and, where they exist, {optional}\n'
             f'then put them into {folder} (or into any folder and pass that folder instead of the name, '
             f'e.g. --init_from=path/to/folder). A partly downloaded file (.part) resumes on the next run.')
-
-
-def download_file(url, dest):
-    """Download url to dest, with a progress bar, through dest.part: an interrupted download leaves
-    the .part, and the next call asks the server only for the rest (an HTTP Range request).
-    The size is checked against Content-Length before the .part becomes dest."""
-    dest = Path(dest)
-    if dest.is_file():
-        return
-    part = dest.with_name(dest.name + '.part')
-    have = part.stat().st_size if part.is_file() else 0
-    headers = {'User-Agent': 'nanopushkin'}
-    if have:
-        headers['Range'] = f'bytes={have}-'
-    try:
-        response = urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=TIMEOUT)
-    except urllib.error.HTTPError as e:
-        if e.code in (401, 403, 404):      # the hub answers 401 for a repository that does not exist
-            raise FileNotOnHub(url) from None
-        if e.code == 416:                  # nothing after byte `have`: the .part may be whole already
-            total = e.headers.get('Content-Range', '').rpartition('/')[2]
-            if total.isdigit() and int(total) == have:
-                os.replace(part, dest)
-                return
-            part.unlink()                  # the file changed on the server: start again
-            return download_file(url, dest)
-        raise
-    with response:
-        length = response.headers.get('Content-Length')
-        if response.status == 206:
-            total = have + int(length) if length else None
-        else:                              # a plain 200: the server sends the whole file again
-            have = 0
-            total = int(length) if length else None
-        dest.parent.mkdir(parents=True, exist_ok=True)   # only now: a failed first request leaves nothing
-        with open(part, 'ab' if have else 'wb') as f, \
-                tqdm(total=total, initial=have, unit='B', unit_scale=True, unit_divisor=1024,
-                     desc=dest.name, disable=total is not None and total < 1 << 20) as bar:
-            try:
-                for block in iter(lambda: response.read(1 << 20), b''):
-                    f.write(block)
-                    bar.update(len(block))
-            except (OSError, http.client.HTTPException) as e:   # IncompleteRead: closed before the end
-                raise ConnectionError(f'download of {url} was interrupted at {f.tell()} of {total} bytes '
-                                      f'({e!r}); run again to resume it') from None
-    size = part.stat().st_size
-    if total is not None and size != total:    # the connection closed early without an error
-        raise ConnectionError(f'download of {url} was interrupted at {size} of {total} bytes; '
-                              'run again to resume it')
-    os.replace(part, dest)
 
 # -----------------------------------------------------------------------------
 # command line

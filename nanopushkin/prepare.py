@@ -8,7 +8,9 @@ One folder per tokenizer, under out_root (data/pushkin by default):
     char/            one id per character (the default)
     word<N>/         the N most frequent words; word8000 by default
     bpe<N>/          byte-level BPE trained on the train split only; bpe4096 by default
-    pretrained-<f>/  the GPT-2-format tokenizer of an existing model folder f (to fine-tune it)
+    pretrained-<m>/  the GPT-2-format tokenizer of a model m to fine-tune: a folder, or a hub name
+                     or alias (pretrained:rugpt3medium -> pretrained-rugpt3medium/), downloaded
+                     into the model cache by nanopushkin/hf.py if it is not there yet
     hashsep-<...>/   the same from a --format=hashsep file of stories (the seed project's format)
 
 Each split is the works' token ids concatenated, with the end-of-text token between two works, as
@@ -46,7 +48,7 @@ FORMATS = ('pushkin', 'hashsep')
 
 @dataclass
 class PrepareConfig:
-    tokenizer: str = 'char'          # 'char' | 'word' | 'bpe' | 'pretrained:<GPT-2-format folder>'
+    tokenizer: str = 'char'          # 'char' | 'word' | 'bpe' | 'pretrained:<GPT-2-format folder or hub name>'
     vocab_size: int = 0              # word and bpe only; 0: the default (word 8000, bpe 4096)
     src: str = ''                    # corpus folder (else $PUSHKIN_CORPUS, cache, download);
                                      # with format=hashsep: the text file of stories
@@ -58,10 +60,13 @@ class PrepareConfig:
 
 
 def dataset_name(tokenizer: str, vocab_size: int | None = None, fmt: str = 'pushkin') -> str:
-    """'char', 'word8000', 'bpe4096', 'pretrained-<folder name>'; prefixed 'hashsep-' for that format."""
-    kind, folder = parse_tokenizer_arg(tokenizer)
+    """'char', 'word8000', 'bpe4096', 'pretrained-<model>'; prefixed 'hashsep-' for that format.
+
+    <model> is the last part of the folder or hub name: pretrained:rugpt3medium -> pretrained-rugpt3medium,
+    pretrained:ai-forever/rugpt3small_based_on_gpt2 -> pretrained-rugpt3small_based_on_gpt2."""
+    kind, model = parse_tokenizer_arg(tokenizer)
     if kind == 'pretrained':
-        name = 'pretrained-' + Path(folder).resolve().name
+        name = 'pretrained-' + Path(model).resolve().name      # resolve: 'models/gpt/.' is 'gpt'
     elif kind == 'char':
         name = 'char'
     else:
@@ -70,19 +75,20 @@ def dataset_name(tokenizer: str, vocab_size: int | None = None, fmt: str = 'push
 
 
 def parse_tokenizer_arg(tokenizer: str) -> tuple[str, str | None]:
-    """'bpe' -> ('bpe', None); 'pretrained:models/rugpt3small' -> ('pretrained', 'models/rugpt3small')."""
-    kind, sep, folder = tokenizer.partition(':')
-    if kind == 'pretrained' and sep and folder:
-        return kind, folder
+    """'bpe' -> ('bpe', None); 'pretrained:rugpt3small' -> ('pretrained', 'rugpt3small')."""
+    kind, sep, model = tokenizer.partition(':')
+    if kind == 'pretrained' and sep and model:
+        return kind, model
     if kind in ('char', 'word', 'bpe') and not sep:
         return kind, None
-    raise ValueError(f'unknown --tokenizer {tokenizer!r}; use char, word, bpe, or pretrained:<folder> '
-                     '(a folder with a GPT-2-format tokenizer: vocab.json + merges.txt)')
+    raise ValueError(f'unknown --tokenizer {tokenizer!r}; use char, word, bpe, or pretrained:<model>, where '
+                     '<model> is a folder with a GPT-2-format tokenizer (vocab.json + merges.txt) or a hub '
+                     'name or alias such as rugpt3medium')
 
 
 def build_tokenizer(tokenizer: str, vocab_size: int | None, train_text: str, all_text: str) -> Tokenizer:
     """Train (or load) the tokenizer. train_text is the train split; all_text adds the val split."""
-    kind, folder = parse_tokenizer_arg(tokenizer)
+    kind, model = parse_tokenizer_arg(tokenizer)
     if vocab_size and kind in ('char', 'pretrained'):
         raise ValueError(f'--vocab_size applies to word and bpe tokenizers only; the {kind} tokenizer '
                          'has the vocabulary it has')
@@ -98,9 +104,11 @@ def build_tokenizer(tokenizer: str, vocab_size: int | None, train_text: str, all
     if kind == 'bpe':
         return BPETokenizer.train(train_text, vocab_size=vocab_size or DEFAULT_VOCAB_SIZE['bpe'],
                                   special_tokens=(Tokenizer.eot_token,))
-    if not Path(folder).is_dir():
-        raise FileNotFoundError(f'--tokenizer=pretrained:{folder}: {folder} is not a folder; it must hold '
-                                'a GPT-2-format tokenizer (vocab.json and merges.txt)')
+    from nanopushkin import hf                   # the model's folder, downloaded first for a hub name
+    try:
+        folder = hf.resolve(model)
+    except FileNotFoundError as e:
+        raise FileNotFoundError(f'--tokenizer=pretrained:{model}: {e}') from None
     return BPETokenizer.from_pretrained(folder)
 
 
@@ -198,6 +206,6 @@ def main(argv=None):
     try:
         prepare_dataset(cfg.tokenizer, cfg.vocab_size or None, cfg.src or None, cfg.out_root, cfg.format,
                         cfg.plots, cfg.plots_dir or None, cfg.strict)
-    except (ValueError, FileNotFoundError) as e:      # bad input: one clear sentence, no traceback
+    except (ValueError, FileNotFoundError, ConnectionError) as e:   # bad input or offline: no traceback
         print(f'error: {e}', file=sys.stderr)
         sys.exit(1)

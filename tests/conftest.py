@@ -1,6 +1,10 @@
-"""Shared fixtures: the real corpus (skipped when absent) and a tiny copy of it for fast tests."""
+"""Shared fixtures: the real corpus (skipped when absent), a tiny copy of it for fast tests, and a
+local web server for the download tests (no test touches the network)."""
 import csv
+import http.server
 import sys
+import threading
+import urllib.parse
 from pathlib import Path
 
 import pytest
@@ -67,3 +71,68 @@ def char_dataset(tiny_corpus_dir, tmp_path_factory):
     tiny corpus."""
     from nanopushkin.prepare import prepare_dataset
     return prepare_dataset('char', src=tiny_corpus_dir, out_root=tmp_path_factory.mktemp('data'))
+
+
+class FileServer(http.server.ThreadingHTTPServer):
+    """A web server on 127.0.0.1 that serves `files` ({'/path': bytes}, or an int: that error status)
+    the way GitHub's and the hub's file servers do: 'Range: bytes=N-' gets 206 and the rest of the
+    file, or 416 when there is no byte N; a path in `redirects` ({'/path': '/other/path'}) answers 302.
+    For the tests of failures: the next answer for a path in `cut` stops half way (the connection
+    drops), and with ranges=False the server ignores Range and sends the whole file.
+    Every request is recorded in `requests` as (path, its Range header or None)."""
+
+    def __init__(self):
+        super().__init__(('127.0.0.1', 0), FileHandler)
+        self.files, self.redirects, self.cut, self.ranges, self.requests = {}, {}, set(), True, []
+        self.url = f'http://127.0.0.1:{self.server_address[1]}'
+
+
+class FileHandler(http.server.BaseHTTPRequestHandler):
+
+    def do_GET(self):
+        server, path = self.server, urllib.parse.unquote(self.path)
+        server.requests.append((path, self.headers.get('Range')))
+        if path in server.redirects:
+            self.send_response(302)
+            self.send_header('Location', server.redirects[path])
+            self.send_header('Content-Length', '0')
+            self.end_headers()
+            return
+        body = server.files.get(path, 404)
+        if isinstance(body, int):
+            self.send_error(body)
+            return
+        start = 0
+        if server.ranges and self.headers.get('Range'):
+            start = int(self.headers['Range'].removeprefix('bytes=').removesuffix('-'))
+            if start >= len(body):
+                self.send_response(416)
+                self.send_header('Content-Range', f'bytes */{len(body)}')
+                self.send_header('Content-Length', '0')
+                self.end_headers()
+                return
+        self.send_response(206 if start else 200)
+        if start:
+            self.send_header('Content-Range', f'bytes {start}-{len(body) - 1}/{len(body)}')
+        self.send_header('Content-Length', str(len(body) - start))
+        self.end_headers()
+        rest = body[start:]
+        if path in server.cut:
+            server.cut.discard(path)
+            rest = rest[:len(rest) // 2]
+        self.wfile.write(rest)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def file_server():
+    """A running FileServer; fill its `files` and download from `file_server.url + path`."""
+    server = FileServer()
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+    thread.join()

@@ -1,8 +1,6 @@
 """The raw corpus: every cleaning step, reading, the split by work, verification and download."""
 import hashlib
-import http.server
 import logging
-import threading
 
 import pytest
 
@@ -191,53 +189,31 @@ def test_offline_without_a_corpus_says_how_to_provide_it(tmp_path, monkeypatch):
     assert '--src' in message and corpus.ENV_VAR in message and 'raw' in message
 
 
-class _RangeServer(http.server.BaseHTTPRequestHandler):
-    """Serves FILES by path and honours 'Range: bytes=N-', as raw.githubusercontent.com does."""
-    FILES, ranges = {}, []
-
-    def do_GET(self):
-        from urllib.parse import unquote
-        body = self.FILES.get(unquote(self.path))
-        if body is None:
-            self.send_error(404)
-            return
-        start = int(self.headers['Range'].split('=')[1].rstrip('-')) if self.headers['Range'] else 0
-        self.ranges.append(start)
-        self.send_response(206 if start else 200)
-        self.send_header('Content-Length', str(len(body) - start))
-        self.end_headers()
-        self.wfile.write(body[start:])
-
-    def log_message(self, *args):
-        pass
-
-
-def test_download_resumes_and_verifies(tmp_path):
+def test_download_corpus(file_server, tmp_path):
+    """Every file of the sums, from its folder's URL (the names quoted), into dest/<folder>/<name>:
+    an interrupted run's .part is continued, files already there are kept, a wrong hash is refused."""
     files = {'/poems/Анчар.txt': 'В пустыне чахлой и скупой'.encode('utf-8') * 50,
              '/prose/Кирджали.txt': 'Кирджали был родом булгар.'.encode('utf-8') * 50}
     sums = {k[1:]: hashlib.sha256(v).hexdigest() for k, v in files.items()}
-    _RangeServer.FILES, _RangeServer.ranges = files, []
-    server = http.server.HTTPServer(('127.0.0.1', 0), _RangeServer)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    url = f'http://127.0.0.1:{server.server_port}/{{folder}}/{{name}}'
-    try:
-        dest = tmp_path / 'raw'
-        (dest / 'poems').mkdir(parents=True)
-        (dest / 'poems' / 'Анчар.txt.part').write_bytes(files['/poems/Анчар.txt'][:100])  # interrupted before
-        corpus.download_corpus(dest, sums, url)
-        for k, v in files.items():
-            assert (dest / k[1:]).read_bytes() == v
-        assert sorted(_RangeServer.ranges) == [0, 100] and not list(dest.rglob('*.part'))
-        corpus.download_corpus(dest, sums, url)              # all present and verified: nothing fetched
-        assert len(_RangeServer.ranges) == 2
-        bad = {'poems/Анчар2.txt': '0' * 64}
-        _RangeServer.FILES['/poems/Анчар2.txt'] = b'tampered'
-        with pytest.raises(ValueError, match='sha256'):
-            corpus.download_corpus(dest, bad, url)
-        assert not (dest / 'poems' / 'Анчар2.txt').exists() and not list(dest.rglob('*.part'))
-    finally:
-        server.shutdown()
-        server.server_close()
+    file_server.files.update(files)
+    url = file_server.url + '/{folder}/{name}'
+    dest = tmp_path / 'raw'
+    (dest / 'poems').mkdir(parents=True)
+    (dest / 'poems' / 'Анчар.txt.part').write_bytes(files['/poems/Анчар.txt'][:100])  # interrupted before
+    assert corpus.download_corpus(dest, sums, url) == dest
+    for k, v in files.items():
+        assert (dest / k[1:]).read_bytes() == v
+    assert sorted(file_server.requests) == [('/poems/Анчар.txt', 'bytes=100-'), ('/prose/Кирджали.txt', None)]
+    assert not list(dest.rglob('*.part'))
+    corpus.download_corpus(dest, sums, url)              # all present and verified: nothing fetched
+    assert len(file_server.requests) == 2
+
+    file_server.files['/poems/Анчар2.txt'] = b'tampered'
+    with pytest.raises(ValueError, match='sha256 .* instead of 0000.*SHA256SUMS'):
+        corpus.download_corpus(dest, {'poems/Анчар2.txt': '0' * 64}, url)
+    assert not (dest / 'poems' / 'Анчар2.txt').exists() and not list(dest.rglob('*.part'))
+    with pytest.raises(CorpusNotFound, match='is not there.*--src'):
+        corpus.download_corpus(dest, {'poems/Нет такого.txt': '0' * 64}, url)
 
 
 def test_embedded_sums_match_the_shared_corpus(corpus_dir):

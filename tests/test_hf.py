@@ -1,12 +1,10 @@
 """The GPT-2-format adapter (nanopushkin/hf.py, nanopushkin/safetensors.py), with HF transformers as
 the oracle: random small GPT2LMHeadModels saved by transformers must give the same logits and the
 same greedy text in our GPT, and what we export must load back into transformers unchanged.
-No test touches the network: the hub is a local http.server on 127.0.0.1 or an unreachable port."""
-import http.server
+No test touches the network: the hub is conftest's file_server on 127.0.0.1 or an unreachable port."""
 import json
 import runpy
 import sys
-import threading
 from pathlib import Path
 
 import pytest
@@ -299,119 +297,60 @@ def test_rugpt3medium_config_and_size():
     assert (cfg.init_from, cfg.block_size, cfg.batch_size, cfg.dtype) == ('rugpt3medium', 512, 2, 'bfloat16')
 
 
-class FakeHub(http.server.ThreadingHTTPServer):
-    """Serves one folder as <repo>/resolve/main/<file>, like the hub: weights are redirected to
-    another address (the hub's CDN), Range requests get 206, and the first response for a file can be
-    cut short (to test resuming). Records (file, Range header) per request that sends data."""
-
-    def __init__(self, folder, repo):
-        super().__init__(('127.0.0.1', 0), FakeHubHandler)
-        self.folder, self.repo, self.requests, self.cut = Path(folder), repo, [], set()
-        self.url = f'http://127.0.0.1:{self.server_address[1]}'
-
-
-class FakeHubHandler(http.server.BaseHTTPRequestHandler):
-
-    def do_GET(self):
-        hub = self.server
-        prefix = f'/{hub.repo}/resolve/main/'
-        if self.path.startswith(prefix) and self.path.endswith(('.safetensors', '.bin')):
-            self.send_response(302)
-            self.send_header('Location', '/cdn/' + self.path[len(prefix):])
-            self.send_header('Content-Length', '0')
-            self.end_headers()
-            return
-        name = next((self.path[len(p):] for p in (prefix, '/cdn/') if self.path.startswith(p)), None)
-        hub.requests.append((name, self.headers.get('Range')))
-        if name is None or not (hub.folder / name).is_file():
-            self.send_error(404)
-            return
-        data = (hub.folder / name).read_bytes()
-        start = int(self.headers['Range'].removeprefix('bytes=').rstrip('-')) if self.headers.get('Range') else 0
-        if start >= len(data):                       # nothing left to send
-            self.send_response(416)
-            self.send_header('Content-Range', f'bytes */{len(data)}')
-            self.send_header('Content-Length', '0')
-            self.end_headers()
-            return
-        self.send_response(206 if start else 200)
-        self.send_header('Content-Length', str(len(data) - start))
-        self.end_headers()
-        if name in hub.cut:                          # the connection drops half way
-            hub.cut.discard(name)
-            self.wfile.write(data[start:start + (len(data) - start) // 2])
-            return
-        self.wfile.write(data[start:])
-
-    def log_message(self, *args):
-        pass
-
-
 @pytest.fixture
-def fake_hub(request, tmp_path, tokenizer, monkeypatch):
-    """The hub at 127.0.0.1 serving one model in the weight format request.param (default safetensors)."""
-    repo = 'pushkin-lab/tiny-gpt2'
-    make_hf_folder(tmp_path / 'served', tokenizer, CONFIGS[0], getattr(request, 'param', 'safetensors'))
-    hub = FakeHub(tmp_path / 'served', repo)
-    thread = threading.Thread(target=hub.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    monkeypatch.setattr(hf, 'HUB_URL', hub.url)
+def fake_hub(request, file_server, tmp_path, tokenizer, monkeypatch):
+    """The hub at 127.0.0.1 (conftest's file_server) serving one model in the weight format
+    request.param (default safetensors) as /<repo>/resolve/main/<file>; like the hub, it redirects
+    the weights to another address (its CDN). The fixture is that server, with .repo and .folder."""
+    file_server.repo, file_server.folder = 'pushkin-lab/tiny-gpt2', tmp_path / 'served'
+    make_hf_folder(file_server.folder, tokenizer, CONFIGS[0], getattr(request, 'param', 'safetensors'))
+    for path in file_server.folder.iterdir():
+        url_path = f'/{file_server.repo}/resolve/main/{path.name}'
+        if path.suffix in ('.safetensors', '.bin'):
+            file_server.redirects[url_path] = f'/cdn/{path.name}'
+            url_path = f'/cdn/{path.name}'
+        file_server.files[url_path] = path.read_bytes()
+    monkeypatch.setattr(hf, 'HUB_URL', file_server.url)
     monkeypatch.setenv('NANOPUSHKIN_CACHE', str(tmp_path / 'cache'))
-    yield hub
-    hub.shutdown()
-    hub.server_close()
-    thread.join()
+    return file_server
+
+
+def requested(hub) -> list[str]:
+    """The file names the hub was asked for, in order."""
+    return [path.rpartition('/')[2] for path, _ in hub.requests]
 
 
 @torch.no_grad()
-def test_download_resumes_and_caches(fake_hub, tmp_path):
-    repo, cache = fake_hub.repo, tmp_path / 'cache' / fake_hub.repo
-    size = (fake_hub.folder / 'model.safetensors').stat().st_size
-    fake_hub.cut.add('model.safetensors')
-    with pytest.raises(ConnectionError, match='interrupted'):
-        hf.from_pretrained(repo)
-    assert (cache / 'model.safetensors.part').stat().st_size == size // 2
-    assert not (cache / 'model.safetensors').exists()
-
-    model, tok = hf.from_pretrained(repo)            # resumes: asks only for the rest
-    assert ('model.safetensors', f'bytes={size // 2}-') in fake_hub.requests
-    assert (cache / 'model.safetensors').read_bytes() == (fake_hub.folder / 'model.safetensors').read_bytes()
-    assert not (cache / 'model.safetensors.part').exists()
+def test_download_and_cache(fake_hub, tmp_path):
+    """The first call downloads the model into the cache folder, and the next ones read it there.
+    (Resuming an interrupted download is tested in test_download.py.)"""
+    cache = tmp_path / 'cache' / fake_hub.repo
+    model, tok = hf.from_pretrained(fake_hub.repo)
+    assert {'config.json', 'vocab.json', 'merges.txt', 'model.safetensors'} <= {p.name for p in cache.iterdir()}
+    for path in cache.iterdir():                       # copies of the served files, no .part left
+        assert path.read_bytes() == (fake_hub.folder / path.name).read_bytes()
     local, _ = hf.from_pretrained(fake_hub.folder)
     idx = torch.arange(20).view(2, 10)
     assert torch.equal(model.eval()(idx)[0], local.eval()(idx)[0])
     assert tok.encode(TEXT) == BPETokenizer.from_pretrained(fake_hub.folder).encode(TEXT)
-    requested = [name for name, _ in fake_hub.requests]
-    assert 'added_tokens.json' in requested           # optional: tried, 404, fine
-    assert 'pytorch_model.bin' not in requested       # the first weight file that exists wins
+    assert 'added_tokens.json' in requested(fake_hub)      # optional: tried, 404, fine
+    assert 'pytorch_model.bin' not in requested(fake_hub)  # the first weight file that exists wins
+    assert f'/{fake_hub.repo}/resolve/main/model.safetensors' in fake_hub.redirects
 
     n = len(fake_hub.requests)
-    hf.from_pretrained(repo)                           # complete in the cache: no request at all
-    assert len(fake_hub.requests) == n
+    hf.from_pretrained(fake_hub.repo)                  # complete in the cache: no request at all
+    assert hf.resolve(fake_hub.repo) == cache and len(fake_hub.requests) == n
 
 
 @pytest.mark.parametrize('fake_hub', ['sharded-bin'], indirect=True)
 def test_download_falls_back_to_other_weight_files(fake_hub):
     """ruGPT3 has only pytorch_model.bin; a big model has an index and shards."""
     model, _ = hf.from_pretrained(fake_hub.repo)
-    requested = [name for name, _ in fake_hub.requests]
-    assert requested.index('model.safetensors') < requested.index('pytorch_model.bin.index.json')
-    assert 'pytorch_model-00002-of-00002.bin' in requested
+    names = requested(fake_hub)
+    assert names.index('model.safetensors') < names.index('pytorch_model.bin.index.json')
+    assert 'pytorch_model-00002-of-00002.bin' in names
     idx = torch.arange(20).view(2, 10)
     assert torch.equal(model(idx)[0], hf.from_pretrained(fake_hub.folder)[0](idx)[0])
-
-
-def test_download_of_a_finished_or_stale_part(fake_hub, tmp_path):
-    """A .part that is already whole is kept; one longer than the file (it changed on the server)
-    is thrown away and downloaded again. Both times the server answers 416 to the Range request."""
-    url = f'{fake_hub.url}/{fake_hub.repo}/resolve/main/config.json'
-    served = (fake_hub.folder / 'config.json').read_bytes()
-    for part in (served, served + b'stale bytes'):
-        (tmp_path / 'config.json.part').write_bytes(part)
-        hf.download_file(url, tmp_path / 'config.json')
-        assert (tmp_path / 'config.json').read_bytes() == served
-        assert fake_hub.requests[-1 if part == served else -2] == ('config.json', f'bytes={len(part)}-')
-        (tmp_path / 'config.json').unlink()
 
 
 def test_unknown_hub_name(fake_hub):

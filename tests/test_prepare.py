@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from nanopushkin import corpus
-from nanopushkin.prepare import PrepareConfig, dataset_name, prepare_dataset, token_dtype
+from nanopushkin.prepare import PrepareConfig, dataset_name, main, prepare_dataset, token_dtype
 from tokenizer import load_tokenizer
 
 ROOT = corpus.ROOT
@@ -67,6 +67,39 @@ def test_pretrained_tokenizer_folder(tiny_corpus_dir, tmp_path):
     folder = prepare_dataset(f'pretrained:{tmp_path / "tiny-gpt"}', src=tiny_corpus_dir, out_root=tmp_path / 'd')
     meta, _ = read_split(folder, 'train')
     assert folder.name == 'pretrained-tiny-gpt' and meta['vocab_size'] == 300 and meta['tokenizer'] == 'bpe'
+
+
+def test_pretrained_hub_name(tiny_corpus_dir, tmp_path, monkeypatch):
+    """--tokenizer=pretrained:rugpt3medium: nanopushkin.hf resolves the name to the model's folder
+    (downloading it once), and the dataset is named after it, where config/finetune_rugpt3.py looks.
+    The resolver is replaced by one that returns a local folder: no network."""
+    from nanopushkin import hf
+    from nanopushkin.config import TrainConfig, parse_args
+    from tokenizer.bpe import BPETokenizer
+    BPETokenizer.train(TINY_TEXT, vocab_size=300).save_pretrained(tmp_path / 'model')
+    asked = []
+    monkeypatch.setattr(hf, 'resolve', lambda name: asked.append(name) or tmp_path / 'model')
+    main(['--tokenizer=pretrained:rugpt3medium', f'--src={tiny_corpus_dir}', f'--out_root={tmp_path / "data"}'])
+    meta, _ = read_split(tmp_path / 'data' / 'pretrained-rugpt3medium', 'train')
+    assert asked == ['rugpt3medium'] and meta['vocab_size'] == 300 and meta['tokenizer'] == 'bpe'
+    assert dataset_name('pretrained:ai-forever/rugpt3small_based_on_gpt2') == 'pretrained-rugpt3small_based_on_gpt2'
+    # what config/finetune_rugpt3.py tells the user to run, and where it then looks for the data
+    config_file = ROOT / 'config' / 'finetune_rugpt3.py'
+    assert '#      python data/pushkin/prepare.py --tokenizer=pretrained:rugpt3medium\n' in config_file.read_text()
+    assert parse_args(TrainConfig, [str(config_file)]).data_dir == 'data/pushkin/pretrained-rugpt3medium'
+
+
+def test_pretrained_errors(tiny_corpus_dir, tmp_path, monkeypatch, capsys):
+    with pytest.raises(FileNotFoundError, match='pretrained:no/such/model: no/such/model is neither a folder nor'):
+        prepare_dataset('pretrained:no/such/model', src=tiny_corpus_dir, out_root=tmp_path)
+    from nanopushkin import hf                                    # offline: the hub's message, no traceback
+    monkeypatch.setattr(hf, 'HUB_URL', 'http://127.0.0.1:1')      # nothing listens on port 1
+    monkeypatch.setenv('NANOPUSHKIN_CACHE', str(tmp_path / 'cache'))
+    with pytest.raises(SystemExit) as e:
+        main(['--tokenizer=pretrained:rugpt3small', f'--src={tiny_corpus_dir}', f'--out_root={tmp_path}'])
+    err = capsys.readouterr().err
+    assert e.value.code == 1 and err.startswith('error: could not download ai-forever/rugpt3small_based_on_gpt2')
+    assert str(tmp_path / 'cache') in err and 'Traceback' not in err
 
 
 def test_rerun_overwrites_cleanly(tiny_corpus_dir, tmp_path):
