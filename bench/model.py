@@ -22,6 +22,7 @@ import torch
 import transformers
 
 from nanopushkin.config import main_parse
+from nanopushkin.hf import CONV1D_WEIGHTS
 from nanopushkin.models import build_model
 
 
@@ -93,11 +94,10 @@ def hf_gpt2_like(model, dtype):
         n_head=c.n_head, activation_function='gelu_new', resid_pdrop=c.dropout, embd_pdrop=c.dropout,
         attn_pdrop=c.dropout, layer_norm_epsilon=c.layer_norm_epsilon, bos_token_id=None, eos_token_id=None)
     hf = transformers.GPT2LMHeadModel._from_config(hf_config, attn_implementation='sdpa', dtype=dtype)
-    conv1d = ('attn.c_attn.weight', 'attn.c_proj.weight', 'mlp.c_fc.weight', 'mlp.c_proj.weight')
     ours = model.state_dict()
     with torch.no_grad():
         for name, p in hf.named_parameters():
-            p.copy_(ours[name].t() if name.endswith(conv1d) else ours[name])
+            p.copy_(ours[name].t() if name.endswith(CONV1D_WEIGHTS) else ours[name])
     return hf.to(next(model.parameters()).device)
 
 

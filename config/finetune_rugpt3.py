@@ -14,7 +14,8 @@
 #   weights    4 bytes each (float32 master copy)      1.42 GB
 #   gradients  4 bytes each                             1.42 GB
 #   AdamW      2 averages * 4 bytes                     2.85 GB   -> 16 bytes/param = 5.69 GB
-#   activations (Korthikanti et al.) per token and layer (34*1024 + 5*16*512) * 2 bytes / 2 = 76 KB,
+#   activations (Korthikanti et al.: 34*n_embd + 5*n_head*block_size bytes per token and layer with
+#              2-byte activations) 34*1024 + 5*16*512 = 76 KB,
 #              * 24 layers * 1024 tokens = 1.86 GB; plus logits and their gradient in float32,
 #              1024 tokens * 50257 * 2 * 4 bytes = 0.41 GB
 #   total about 8.0 GB (7.4 GiB): the trainer's estimate. Not in it: autocast's bfloat16 copies of the

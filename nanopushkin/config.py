@@ -14,8 +14,12 @@ options with `parse_args` and its own dataclass.
 """
 import ast
 import dataclasses
+import sys
+import types
 from dataclasses import dataclass
 from pathlib import Path
+
+TRUE_WORDS, FALSE_WORDS = ('true', '1', 'yes'), ('false', '0', 'no')   # spellings of a bool value
 
 
 class ConfigError(ValueError):
@@ -70,8 +74,12 @@ class TrainConfig:
     plot: bool = True                   # write loss.png into out_dir at the end
 
 
+def _fields(cls) -> dict:
+    return {f.name: f for f in dataclasses.fields(cls)}
+
+
 def config_keys(cls) -> list[str]:
-    return [f.name for f in dataclasses.fields(cls)]
+    return list(_fields(cls))
 
 
 def _valid_keys_message(cls) -> str:
@@ -80,14 +88,14 @@ def _valid_keys_message(cls) -> str:
 
 def _coerce(cls, key, value, source):
     """Check that `value` fits the type of the field `key`, converting where it is lossless."""
-    fields = {f.name: f for f in dataclasses.fields(cls)}
+    fields = _fields(cls)
     if key not in fields:
         raise ConfigError(f'unknown config key {key!r} (from {source}); {_valid_keys_message(cls)}')
     default = fields[key].default
     want = type(default)
     if want is bool:
-        if isinstance(value, str) and value.lower() in ('true', 'false', '1', '0', 'yes', 'no'):
-            return value.lower() in ('true', '1', 'yes')
+        if isinstance(value, str) and value.lower() in TRUE_WORDS + FALSE_WORDS:
+            return value.lower() in TRUE_WORDS
         if isinstance(value, int) and value in (0, 1):
             return bool(value)
     elif want is float and isinstance(value, int) and not isinstance(value, bool):
@@ -117,8 +125,9 @@ def load_config_file(path) -> dict:
         exec(compile(path.read_text(encoding='utf-8'), str(path), 'exec'), namespace)
     except Exception as e:
         raise ConfigError(f'config file {path} failed to run: {type(e).__name__}: {e}') from None
+    # the file's own assignments: not _private names, nor the functions and modules it imported
     return {k: v for k, v in namespace.items()
-            if not k.startswith('_') and not callable(v) and not isinstance(v, type(dataclasses))}
+            if not k.startswith('_') and not callable(v) and not isinstance(v, types.ModuleType)}
 
 
 def parse_args(cls, argv, config_file_allowed=True):
@@ -126,8 +135,10 @@ def parse_args(cls, argv, config_file_allowed=True):
 
     Accepts `--key=value` and `--key value`; `--flag` alone sets a bool key to True.
     """
+    fields = _fields(cls)
     values = {}
     overrides = []
+    config_file = None
     i = 0
     while i < len(argv):
         arg = argv[i]
@@ -137,10 +148,9 @@ def parse_args(cls, argv, config_file_allowed=True):
             key, eq, text = arg[2:].partition('=')
             key = key.replace('-', '_')
             if not eq:
-                fields = {f.name: f for f in dataclasses.fields(cls)}
                 next_is_value = i + 1 < len(argv) and not argv[i + 1].startswith('--')
                 if key in fields and isinstance(fields[key].default, bool) and not (
-                        next_is_value and argv[i + 1].lower() in ('true', 'false', '1', '0', 'yes', 'no')):
+                        next_is_value and argv[i + 1].lower() in TRUE_WORDS + FALSE_WORDS):
                     text = 'True'
                 elif next_is_value:
                     i += 1
@@ -152,13 +162,13 @@ def parse_args(cls, argv, config_file_allowed=True):
             if not config_file_allowed:
                 raise ConfigError(f'unexpected argument {arg!r}; options look like --key=value; '
                                   f'{_valid_keys_message(cls)}')
-            if values:
-                raise ConfigError(f'only one config file may be given, got a second: {arg!r}')
+            if config_file is not None:
+                raise ConfigError(f'only one config file may be given, got {config_file!r} and {arg!r}')
+            config_file = arg
             for key, value in load_config_file(arg).items():
                 values[key] = _coerce(cls, key, value, arg)
         i += 1
     for key, text in overrides:
-        fields = {f.name: f for f in dataclasses.fields(cls)}
         # strings stay strings: --start "1812" is text, not a number
         value = text if key in fields and isinstance(fields[key].default, str) else _parse_value(text)
         values[key] = _coerce(cls, key, value, f'--{key}')
@@ -174,7 +184,6 @@ def _help(cls) -> str:
 
 def main_parse(cls, argv, config_file_allowed=True):
     """parse_args for a CLI: print the error (or help) and exit instead of raising."""
-    import sys
     try:
         return parse_args(cls, argv, config_file_allowed)
     except ConfigError as e:

@@ -276,8 +276,8 @@ def read_hashsep(path) -> list[Work]:
             name = f'story {len(works) + 1:05d}'
             works.append(Work(name, 'prose', path.name, story, encoding, sha))
     if len(works) < 2:
-        raise ValueError(f'{path} has {len(works)} stories separated by lines of ten "#"; '
-                         'need at least 2 to split into train and val')
+        raise ValueError(f'--format=hashsep needs at least 2 stories separated by lines of ten "#" '
+                         f'(one to train on, one to validate); {path} has {len(works)}')
     log.info('%s: %s, %d stories', path, encoding, len(works))
     return works
 

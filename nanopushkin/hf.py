@@ -31,6 +31,7 @@ from pathlib import Path
 import torch
 
 from nanopushkin import safetensors
+from nanopushkin.config import main_parse
 from nanopushkin.download import NotOnServer, download_file
 from nanopushkin.models.gpt import GPT, GPTConfig
 
@@ -379,8 +380,8 @@ def offline_help(repo, folder, error) -> str:
             f'Without internet, fetch these files elsewhere:\n{urls}\n'
             f'  and the weights: {weights} (whichever exists)\n'
             f'  and, where they exist, {optional}\n'
-            f'then put them into {folder} (or into any folder and pass that folder instead of the name, '
-            f'e.g. --init_from=path/to/folder). A partly downloaded file (.part) resumes on the next run.')
+            f'then put them into {folder} (or into any folder, and pass that folder where you passed '
+            f'the name). A partly downloaded file (.part) resumes on the next run.')
 
 # -----------------------------------------------------------------------------
 # command line
@@ -397,17 +398,18 @@ class ExportArgs:
     to: str = ''                 # the GPT-2-format folder to write
 
 
+COMMANDS = {'download': DownloadArgs, 'export': ExportArgs}
+
+
 def main(argv):
-    from nanopushkin.config import main_parse
-    commands = ('download', 'export')
-    if not argv or argv[0] not in commands:
-        print(f'usage: python -m nanopushkin.hf {{{"|".join(commands)}}} --key=value ...\n'
+    if not argv or argv[0] not in COMMANDS:
+        print(f'usage: python -m nanopushkin.hf {{{"|".join(COMMANDS)}}} --key=value ...\n'
               '  download --name=rugpt3medium          fetch a GPT-2-format model into the cache, print the folder\n'
               '  export --out_dir=OUT --to=FOLDER       write a trained GPT checkpoint as a GPT-2-format folder',
               file=sys.stderr)
         sys.exit(2)
-    command, args = argv[0], main_parse(DownloadArgs if argv[0] == 'download' else ExportArgs, argv[1:],
-                                        config_file_allowed=False)
+    command = argv[0]
+    args = main_parse(COMMANDS[command], argv[1:], config_file_allowed=False)
     try:
         if command == 'download':
             print(resolve(args.name))
@@ -417,7 +419,7 @@ def main(argv):
         from nanopushkin.trainer import load_checkpoint
         model, tokenizer, _ = load_checkpoint(args.out_dir)
         save_pretrained(model, tokenizer, args.to)
-    except (ValueError, FileNotFoundError, ConnectionError) as e:
+    except (ValueError, OSError) as e:          # OSError: missing files, offline, an unwritable --to
         print(f'error: {e}', file=sys.stderr)
         sys.exit(1)
     print(f'wrote {args.to}: load it with --init_from={args.to}, or in transformers with '

@@ -32,12 +32,14 @@ the validation words unknown, which is why word-level models of Russian disappoi
 import json
 import logging
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from nanopushkin import corpus
+from nanopushkin.config import main_parse
 from tokenizer.base import Tokenizer
 
 log = logging.getLogger(__name__)
@@ -199,13 +201,11 @@ def prepare_dataset(tokenizer='char', vocab_size=None, src=None, out_root='data/
 
 
 def main(argv=None):
-    import sys
-    from nanopushkin.config import main_parse
     logging.basicConfig(level=logging.INFO, format='%(message)s')
     cfg = main_parse(PrepareConfig, sys.argv[1:] if argv is None else argv, config_file_allowed=False)
     try:
         prepare_dataset(cfg.tokenizer, cfg.vocab_size or None, cfg.src or None, cfg.out_root, cfg.format,
                         cfg.plots, cfg.plots_dir or None, cfg.strict)
-    except (ValueError, FileNotFoundError, ConnectionError) as e:   # bad input or offline: no traceback
+    except (ValueError, OSError) as e:   # bad input, missing files, offline, unwritable --out_root: no traceback
         print(f'error: {e}', file=sys.stderr)
         sys.exit(1)

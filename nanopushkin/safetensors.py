@@ -98,7 +98,8 @@ def load_file(path) -> dict[str, torch.Tensor]:
 def save_file(tensors: dict[str, torch.Tensor], path, metadata: dict | None = None):
     """Write a dict of tensors as a .safetensors file (tensors in name order, back to back).
 
-    Two names may not share memory (safetensors has no aliases): save tied weights once."""
+    The format has no aliases: two names that share memory (tied weights) would be stored as two
+    copies, so save a tied matrix under one name (as GPT-2 files do: wte, not lm_head)."""
     header = {'__metadata__': dict(metadata or {'format': 'pt'})}
     offset = 0
     for name in sorted(tensors):

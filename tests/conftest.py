@@ -1,5 +1,5 @@
-"""Shared fixtures: the real corpus (skipped when absent), a tiny copy of it for fast tests, and a
-local web server for the download tests (no test touches the network)."""
+"""Shared fixtures: one CPU thread for every test, the real corpus (skipped when absent), a tiny copy
+of it for fast tests, and a local web server for the download tests (no test touches the network)."""
 import csv
 import http.server
 import sys
@@ -8,6 +8,7 @@ import urllib.parse
 from pathlib import Path
 
 import pytest
+import torch
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # import nanopushkin and tokenizer without installing
@@ -26,6 +27,19 @@ TINY_WORKS = [
     ('poems', 'Сказка о царе Салтане', 3000),
     ('poems', 'Анчар', 3000),
 ]
+
+
+@pytest.fixture(scope='session', autouse=True)
+def one_thread():
+    """The test models are tiny: a second intra-op thread gains nothing and, on a busy machine,
+    makes every call many times slower. OMP_NUM_THREADS does the same for the scripts that tests
+    run in a subprocess (they inherit the environment)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv('OMP_NUM_THREADS', '1')
+        yield
+    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope='session')
@@ -52,8 +66,8 @@ def tiny_corpus_dir(corpus_dir, tmp_path_factory):
     out = tmp_path_factory.mktemp('tiny_corpus')
     for kind in ('prose', 'poems'):
         (out / kind).mkdir()
-        years = {row['name']: row['year']
-                 for row in csv.DictReader(open(corpus_dir / kind / 'info.csv', encoding='utf-8'))}
+        with open(corpus_dir / kind / 'info.csv', encoding='utf-8') as f:
+            years = {row['name']: row['year'] for row in csv.DictReader(f)}
         chosen = [(name, n) for k, name, n in TINY_WORKS if k == kind]
         with open(out / kind / 'info.csv', 'w', encoding='utf-8', newline='') as f:
             writer = csv.writer(f)

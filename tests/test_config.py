@@ -57,3 +57,11 @@ def test_missing_value_and_positional_when_not_allowed():
         parse_args(TrainConfig, ['--out_dir'])
     with pytest.raises(ConfigError, match='unexpected argument'):
         parse_args(TrainConfig, ['config/gpt.py'], config_file_allowed=False)
+
+
+def test_only_one_config_file(tmp_path):
+    empty, other = tmp_path / 'empty.py', tmp_path / 'other.py'
+    empty.write_text('# nothing to change\n')
+    other.write_text("model = 'gru'\n")
+    with pytest.raises(ConfigError, match='only one config file'):
+        parse_args(TrainConfig, [str(empty), str(other)])

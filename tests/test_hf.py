@@ -31,15 +31,6 @@ PROBES = ['Мой дядя самых честных правил', 'Буря м
 CONFIGS = [(1, 2, 32, 32, 1e-5), (2, 4, 48, 40, 1e-6), (3, 2, 64, 64, 1e-5)]
 
 
-@pytest.fixture(scope='module', autouse=True)
-def one_thread():
-    """Tiny models gain nothing from threads, and on a busy machine they make every call 20x slower."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 @pytest.fixture(scope='module')
 def tokenizer():
     return BPETokenizer.train(TEXT, vocab_size=300)

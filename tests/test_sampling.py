@@ -1,7 +1,6 @@
 """The one sampler: every option against a hand computation, beam search, streaming, and sample.py."""
 import io
 import math
-import os
 import re
 import subprocess
 import sys
@@ -29,15 +28,6 @@ TINY_ARGS = {
     'lstm': dict(n_embd=8, n_hidden=16, n_layer=2),
     'gpt': dict(block_size=16, n_layer=2, n_head=2, n_embd=16),
 }
-
-
-@pytest.fixture(scope='module', autouse=True)
-def one_thread():
-    """Models this small gain nothing from intra-op threads, and lose 10x on a busy machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope='module')
@@ -359,7 +349,7 @@ def trained_run(char_dataset, tmp_path_factory):
 
 def run_sample(*args):
     return subprocess.run([sys.executable, 'sample.py', *args], cwd=ROOT, capture_output=True, text=True,
-                          encoding='utf-8', timeout=120, env={**os.environ, 'OMP_NUM_THREADS': '1'})
+                          encoding='utf-8', timeout=120)
 
 
 def test_sample_py_streams_samples_from_a_checkpoint(trained_run, tmp_path, capsys):

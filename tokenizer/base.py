@@ -20,6 +20,16 @@ class Tokenizer:
         raise NotImplementedError
 
     def encode(self, text: str) -> list[int]:
+        """Token ids of text; the literal text of the document boundary ('<|endoftext|>') becomes eot_id."""
+        ids = []
+        for i, part in enumerate(text.split(self.eot_token)):
+            if i:
+                ids.append(self.eot_id)
+            ids += self.encode_ordinary(part)
+        return ids
+
+    def encode_ordinary(self, text: str) -> list[int]:
+        """Token ids of text that has no special tokens in it."""
         raise NotImplementedError
 
     def decode_bytes(self, ids) -> bytes:

@@ -111,15 +111,7 @@ def learn_merges(word_counts: dict, vocab: list, vocab_size: int) -> list:
     heapq.heapify(heap)
     merges = []
     while len(vocab) < vocab_size:
-        pair = None
-        while heap:
-            negative_count, pair = heapq.heappop(heap)
-            count = pair_counts.get(pair, 0)
-            if count == -negative_count:
-                break
-            if count > 0:                  # outdated: the count fell since this entry was pushed
-                heapq.heappush(heap, (-count, pair))
-            pair = None
+        pair = pop_best_pair(heap, pair_counts)
         if pair is None:
             raise ValueError(f'the training text is too small for vocab_size {vocab_size}: every word is '
                              f'a single token after {len(merges)} merges (vocabulary {len(vocab)}); '
@@ -155,6 +147,20 @@ def learn_merges(word_counts: dict, vocab: list, vocab_size: int) -> list:
             if pair_counts[made_pair] > 0:
                 heapq.heappush(heap, (-pair_counts[made_pair], made_pair))
     return merges
+
+
+def pop_best_pair(heap, pair_counts):
+    """Pop the pair with the highest count off the heap of (-count, pair) entries (among equal
+    counts the smallest pair comes first); None when no pair is left. An entry whose count fell
+    since it was pushed is pushed back with its current count, or dropped once that is 0."""
+    while heap:
+        negative_count, pair = heapq.heappop(heap)
+        count = pair_counts.get(pair, 0)
+        if count == -negative_count:
+            return pair
+        if count > 0:
+            heapq.heappush(heap, (-count, pair))
+    return None
 
 
 class _WordCache(dict):

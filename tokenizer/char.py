@@ -30,18 +30,13 @@ class CharTokenizer(Tokenizer):
     def eot_id(self) -> int:
         return len(self.chars)
 
-    def encode(self, text: str) -> list[int]:
-        unknown = sorted(set(text.replace(self.eot_token, '')) - self.stoi.keys())
+    def encode_ordinary(self, text: str) -> list[int]:
+        unknown = sorted(set(text) - self.stoi.keys())
         if unknown:
             shown = ', '.join(repr(c) for c in unknown[:20]) + (' ...' if len(unknown) > 20 else '')
             raise ValueError(f'characters not in the vocabulary: {shown}; a char tokenizer only knows '
                              f'the {len(self.chars)} characters of its training text')
-        ids = []
-        for i, part in enumerate(text.split(self.eot_token)):
-            if i:
-                ids.append(self.eot_id)
-            ids.extend(self.stoi[c] for c in part)
-        return ids
+        return [self.stoi[c] for c in text]
 
     def decode_bytes(self, ids) -> bytes:
         ids = [int(i) for i in ids]

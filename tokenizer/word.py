@@ -55,13 +55,8 @@ class WordTokenizer(Tokenizer):
     def eot_id(self) -> int:
         return len(self.pieces) + 1
 
-    def encode(self, text: str) -> list[int]:
-        ids = []
-        for i, part in enumerate(text.split(self.eot_token)):
-            if i:
-                ids.append(self.eot_id)
-            ids.extend(self.stoi.get(p, self.unk_id) for p in split_pieces(part))
-        return ids
+    def encode_ordinary(self, text: str) -> list[int]:
+        return [self.stoi.get(p, self.unk_id) for p in split_pieces(text)]
 
     def decode_bytes(self, ids) -> bytes:
         ids = [int(i) for i in ids]

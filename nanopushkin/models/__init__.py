@@ -6,6 +6,7 @@ All models share one interface:
     step(idx_new, state=None) -> (next-token logits (B, vocab), state)   incremental generation;
         state is a tuple/dict of tensors with the batch at dim 0
     num_params() -> int                  every parameter once (tied weights once, position embeddings in)
+What they share (config checks, the loss, num_params) is in base.py.
 """
 
 import dataclasses

@@ -13,6 +13,8 @@ import torch.nn as nn
 from torch.nn import functional as F
 from torch.utils.checkpoint import checkpoint
 
+from .base import LanguageModel, check_config, next_token_loss
+
 
 @dataclass
 class GPTConfig:
@@ -26,14 +28,9 @@ class GPTConfig:
     layer_norm_epsilon: float = 1e-5
 
     def __post_init__(self):
-        for name in ('vocab_size', 'block_size', 'n_layer', 'n_head', 'n_embd'):
-            value = getattr(self, name)
-            if not isinstance(value, int) or value < 1:
-                raise ValueError(f"GPTConfig.{name} must be a positive integer, got {value!r}")
+        check_config(self, ('vocab_size', 'block_size', 'n_layer', 'n_head', 'n_embd'))
         if self.n_embd % self.n_head != 0:
             raise ValueError(f"GPTConfig.n_embd ({self.n_embd}) must be divisible by n_head ({self.n_head})")
-        if not 0.0 <= self.dropout < 1.0:
-            raise ValueError(f"GPTConfig.dropout must be in [0, 1), got {self.dropout!r}")
 
 
 class CausalSelfAttention(nn.Module):
@@ -93,7 +90,7 @@ class Block(nn.Module):
         return x, present
 
 
-class GPT(nn.Module):
+class GPT(LanguageModel):
 
     def __init__(self, config):
         super().__init__()
@@ -120,11 +117,6 @@ class GPT(nn.Module):
         if isinstance(module, nn.Linear) and module.bias is not None:
             nn.init.zeros_(module.bias)
 
-    def num_params(self):
-        """All parameters, the tied embedding counted once and the position embeddings included
-        (nanoGPT leaves those out; we count them so every model is measured the same way)."""
-        return sum(p.numel() for p in self.parameters())
-
     def _run(self, idx, past=None):
         """Transformer on idx (B, T) placed after the cached positions in past (a list of the layers'
         (keys, values), or None). Returns the final hidden states and the new cache."""
@@ -147,10 +139,7 @@ class GPT(nn.Module):
                              f"{self.config.block_size}; crop it (step() handles long contexts)")
         x, _ = self._run(idx)
         logits = self.lm_head(x)
-        loss = None
-        if targets is not None:
-            loss = F.cross_entropy(logits.flatten(0, 1), targets.flatten(), ignore_index=-1)
-        return logits, loss
+        return logits, next_token_loss(logits, targets)
 
     @torch.no_grad()
     def step(self, idx_new, state=None):

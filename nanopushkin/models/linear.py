@@ -13,7 +13,8 @@ from dataclasses import dataclass
 
 import torch
 import torch.nn as nn
-from torch.nn import functional as F
+
+from .base import LanguageModel, check_config, next_token_loss
 
 
 @dataclass
@@ -26,15 +27,10 @@ class LinearConfig:
     dropout: float = 0.0
 
     def __post_init__(self):
-        for name in ('vocab_size', 'context', 'n_embd', 'n_hidden', 'n_layer'):
-            value = getattr(self, name)
-            if not isinstance(value, int) or value < 1:
-                raise ValueError(f"LinearConfig.{name} must be a positive integer, got {value!r}")
-        if not 0.0 <= self.dropout < 1.0:
-            raise ValueError(f"LinearConfig.dropout must be in [0, 1), got {self.dropout!r}")
+        check_config(self, ('vocab_size', 'context', 'n_embd', 'n_hidden', 'n_layer'))
 
 
-class NGramMLP(nn.Module):
+class NGramMLP(LanguageModel):
     """Model type 'linear': a fixed window of tokens through an MLP, no recurrence, no attention."""
 
     def __init__(self, config):
@@ -50,9 +46,6 @@ class NGramMLP(nn.Module):
         self.mlp = nn.Sequential(*layers)
         self.lm_head = nn.Linear(width, config.vocab_size)
 
-    def num_params(self):
-        return sum(p.numel() for p in self.parameters())
-
     def _logits(self, padded):
         """padded (B, context-1+T) -> logits (B, T, vocab) for the last T positions."""
         windows = padded.unfold(1, self.config.context, 1)   # (B, T, context): window t ends at t
@@ -65,10 +58,7 @@ class NGramMLP(nn.Module):
 
     def forward(self, idx, targets=None):
         logits = self._logits(self._pad(idx))
-        loss = None
-        if targets is not None:
-            loss = F.cross_entropy(logits.flatten(0, 1), targets.flatten(), ignore_index=-1)
-        return logits, loss
+        return logits, next_token_loss(logits, targets)
 
     @torch.no_grad()
     def step(self, idx_new, state=None):

@@ -19,6 +19,8 @@ import torch
 import torch.nn as nn
 from torch.nn import functional as F
 
+from .base import LanguageModel, check_config, next_token_loss
+
 CELL_TYPES = ('rnn', 'gru', 'lstm')
 
 
@@ -35,12 +37,7 @@ class RNNConfig:
     def __post_init__(self):
         if self.cell not in CELL_TYPES:
             raise ValueError(f"RNNConfig.cell must be one of {CELL_TYPES}, got {self.cell!r}")
-        for name in ('vocab_size', 'n_embd', 'n_hidden', 'n_layer'):
-            value = getattr(self, name)
-            if not isinstance(value, int) or value < 1:
-                raise ValueError(f"RNNConfig.{name} must be a positive integer, got {value!r}")
-        if not 0.0 <= self.dropout < 1.0:
-            raise ValueError(f"RNNConfig.dropout must be in [0, 1), got {self.dropout!r}")
+        check_config(self, ('vocab_size', 'n_embd', 'n_hidden', 'n_layer'))
 
 
 # -----------------------------------------------------------------------------
@@ -164,7 +161,7 @@ class RecurrentStack(nn.Module):
         return output, tuple(s.transpose(0, 1) for s in new_state)
 
 
-class RNN(nn.Module):
+class RNN(LanguageModel):
     """Character/word/BPE language model: embedding -> recurrent stack -> linear layer to logits."""
 
     def __init__(self, config):
@@ -176,9 +173,6 @@ class RNN(nn.Module):
                                   config.dropout, config.fused)
         self.lm_head = nn.Linear(config.n_hidden, config.vocab_size)
 
-    def num_params(self):
-        return sum(p.numel() for p in self.parameters())
-
     def _run(self, idx, state):
         x = self.drop(self.wte(idx))
         x, state = self.rnn(x, state)
@@ -186,10 +180,7 @@ class RNN(nn.Module):
 
     def forward(self, idx, targets=None):
         logits, _ = self._run(idx, None)
-        loss = None
-        if targets is not None:
-            loss = F.cross_entropy(logits.flatten(0, 1), targets.flatten(), ignore_index=-1)
-        return logits, loss
+        return logits, next_token_loss(logits, targets)
 
     @torch.no_grad()
     def step(self, idx_new, state=None):
