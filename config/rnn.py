@@ -1,0 +1,17 @@
+# A plain (Elman) recurrent network on characters: h' = tanh(W_ih x + W_hh h + b). Its memory is
+# unlimited in principle, but gradients through many tanh steps vanish, so it learns short contexts.
+out_dir = 'out-rnn'
+model = 'rnn'
+n_embd = 64
+n_hidden = 384
+n_layer = 2
+
+batch_size = 32
+block_size = 128
+max_iters = 2000
+lr_decay_iters = 2000
+learning_rate = 2e-3
+min_lr = 2e-4
+warmup_iters = 100
+eval_interval = 250
+eval_iters = 40
