@@ -1,0 +1,70 @@
+"""The style meter: how much does a text read like Pushkin?
+
+    python style.py train                          # train on Pushkin and the contrast authors,
+                                                   # print held-out figures, save data/style/meter.pt
+    python style.py score FILE                     # P(Pushkin) per 500-character passage
+    python style.py score --text "Мой дядя самых честных правил..."
+
+Options are --key=value (see `python style.py train --help`); the logic is in nanopushkin/style.py.
+"""
+import dataclasses
+import sys
+from pathlib import Path
+
+from nanopushkin.config import main_parse
+from nanopushkin.corpus import decode_bytes
+from nanopushkin.style import StyleConfig, format_scores, load_meter, score_text, train_meter
+
+USAGE = 'usage: python style.py train [--key=value ...] | python style.py score (FILE | --text "...") [--meter PATH]'
+
+
+def split_file_argument(args):
+    """(FILE, the other arguments): FILE is the one argument that is neither an option nor the value
+    of an option given as `--key value`."""
+    flags = {f.name for f in dataclasses.fields(StyleConfig) if isinstance(f.default, bool)}
+    i = 0
+    while i < len(args):
+        if not args[i].startswith('--'):
+            return args[i], args[:i] + args[i + 1:]
+        key, has_value, _ = args[i][2:].partition('=')
+        takes_next = not has_value and (key.replace('-', '_') not in flags or
+                                         args[i + 1:i + 2] in (['true'], ['false'], ['True'], ['False']))
+        i += 2 if takes_next else 1
+    return None, args
+
+
+def read_input(file, cfg) -> str:
+    if file is not None and cfg.text:
+        raise ValueError('give either a FILE or --text, not both')
+    if file is None:
+        if not cfg.text:
+            raise ValueError('nothing to score: give a FILE or --text "..."')
+        return cfg.text
+    path = Path(file)
+    if not path.is_file():
+        raise FileNotFoundError(f'{path} is not a file')
+    return decode_bytes(path.read_bytes())[0]        # UTF-8, or cp1251 as some corpus files are
+
+
+def main(argv) -> int:
+    if not argv or argv[0] not in ('train', 'score'):
+        print(USAGE, file=sys.stderr if argv[:1] not in (['-h'], ['--help']) else sys.stdout)
+        return 0 if argv[:1] in (['-h'], ['--help']) else 2
+    command, rest = argv[0], argv[1:]
+    file, rest = split_file_argument(rest) if command == 'score' else (None, rest)
+    cfg = main_parse(StyleConfig, rest, config_file_allowed=False)
+    try:
+        if command == 'train':
+            train_meter(cfg)
+        else:
+            text = read_input(file, cfg)
+            passages, probs = score_text(load_meter(cfg.meter), text)
+            print(format_scores(passages, probs))
+    except (ValueError, FileNotFoundError) as e:
+        print(f'error: {e}', file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main(sys.argv[1:]))
