@@ -1,5 +1,7 @@
 # A GRU on characters: gates decide how much of the old state to keep, so information (and
 # gradients) survive over longer stretches of text than in a plain RNN.
+# python train.py config/gru.py: 2000 iterations of 4096 tokens (8M tokens, ~6 passes over the
+# 1.3M training characters), roughly 10 minutes on a 2-core CPU.
 out_dir = 'out-gru'
 model = 'gru'
 n_embd = 64
@@ -10,8 +12,9 @@ batch_size = 32
 block_size = 128
 max_iters = 2000
 lr_decay_iters = 2000
-learning_rate = 2e-3
-min_lr = 2e-4
+# gated cells sit on the unigram plateau (~3.2 nats) for a while: a higher rate gets them off it sooner
+learning_rate = 5e-3
+min_lr = 5e-4
 warmup_iters = 100
 eval_interval = 250
 eval_iters = 40

@@ -1,5 +1,7 @@
 # The n-gram MLP of Bengio et al. (2003) on characters: the last `context` characters, embedded
 # and joined, through tanh layers to the next character. It sees nothing further back.
+# python train.py config/linear.py: 2000 iterations of 4096 tokens (8M tokens, ~6 passes over the
+# 1.3M training characters), roughly 10 minutes on a 2-core CPU.
 out_dir = 'out-linear'
 model = 'linear'
 context = 16

@@ -1,5 +1,7 @@
 # A plain (Elman) recurrent network on characters: h' = tanh(W_ih x + W_hh h + b). Its memory is
 # unlimited in principle, but gradients through many tanh steps vanish, so it learns short contexts.
+# python train.py config/rnn.py: 2000 iterations of 4096 tokens (8M tokens, ~6 passes over the
+# 1.3M training characters), roughly 10 minutes on a 2-core CPU.
 out_dir = 'out-rnn'
 model = 'rnn'
 n_embd = 64
