@@ -40,7 +40,6 @@ always_save_checkpoint = False  # a checkpoint with optimizer state is ~4.3 GB: 
 learning_rate = 3e-5
 decay_lr = True
 warmup_iters = 10
-lr_decay_iters = 150
 min_lr = 3e-6
 weight_decay = 0.1
 beta2 = 0.99

@@ -12,7 +12,6 @@ n_layer = 2
 batch_size = 64
 block_size = 64
 max_iters = 2000
-lr_decay_iters = 2000
 learning_rate = 3e-3
 min_lr = 3e-4
 warmup_iters = 100

@@ -11,7 +11,6 @@ n_layer = 2
 batch_size = 32
 block_size = 128
 max_iters = 2000
-lr_decay_iters = 2000
 # gated cells sit on the unigram plateau (~3.2 nats) for a while: a higher rate gets them off it sooner
 learning_rate = 5e-3
 min_lr = 5e-4

@@ -11,7 +11,6 @@ n_layer = 2
 batch_size = 32
 block_size = 128
 max_iters = 2000
-lr_decay_iters = 2000
 learning_rate = 2e-3
 min_lr = 2e-4
 warmup_iters = 100

@@ -60,7 +60,7 @@ class TrainConfig:
     grad_clip: float = 1.0              # 0 disables clipping
     decay_lr: bool = True
     warmup_iters: int = 100
-    lr_decay_iters: int = 2000          # usually = max_iters
+    lr_decay_iters: int = 0             # 0: decay over all max_iters
     min_lr: float = 1e-4                # usually learning_rate / 10
     # system
     device: str = 'auto'                # 'auto' | 'cpu' | 'cuda' | 'cuda:1' | 'mps'

@@ -167,7 +167,7 @@ def make_optimizer(model, config: TrainConfig, device_type: str):
 
 
 def get_lr(it: int, config: TrainConfig, budget_used: float = 0.0) -> float:
-    """Linear warmup for warmup_iters, then cosine decay to min_lr at lr_decay_iters, then flat.
+    """Linear warmup for warmup_iters, then cosine decay to min_lr at lr_decay_iters (0: max_iters).
 
     budget_used is the fraction (0..1) spent of a max_seconds or max_tokens budget. The cosine follows
     iterations or budget, whichever is further along, so a run that its budget stops still ends at
@@ -176,9 +176,10 @@ def get_lr(it: int, config: TrainConfig, budget_used: float = 0.0) -> float:
         return config.learning_rate
     if it < config.warmup_iters:
         return config.learning_rate * (it + 1) / (config.warmup_iters + 1)
-    if it >= config.lr_decay_iters or budget_used >= 1.0:
+    decay_iters = config.lr_decay_iters or config.max_iters   # 0 means: decay over the whole run
+    if it >= decay_iters or budget_used >= 1.0:
         return config.min_lr
-    progress = max(budget_used, (it - config.warmup_iters) / (config.lr_decay_iters - config.warmup_iters))
+    progress = max(budget_used, (it - config.warmup_iters) / max(1, decay_iters - config.warmup_iters))
     return config.min_lr + 0.5 * (1.0 + math.cos(math.pi * progress)) * (config.learning_rate - config.min_lr)
 
 
