@@ -6,16 +6,20 @@ Gogol, Chekhov, Nekrasov), used to judge what the language models write. The pip
     normalize      lower case, one kind of quote/dash, single spaces: the meter should judge words
                    and punctuation, not the typography of the edition a file came from
     cut_passages   500-character passages cut at a space; the passage is the unit we score
-    featurize      character 1..5-grams, hashed into 2^18 buckets, log(1 + count), rows scaled to
-                   unit length
-    a linear model P(Pushkin) = sigmoid(x . w + b), with (w, b) from logistic regression
-                   (default) or from naive Bayes, which is linear in the same features too
+    featurize      character 1..5-grams, hashed into 2^18 buckets, log(1 + count) times the
+                   bucket's idf (from the training passages), rows scaled to unit length
+    a linear model one score per author, x . W[:, a] + b[a]; P(Pushkin) is the softmax share of
+                   Pushkin's score. (W, b) come from multinomial logistic regression (default)
+                   or from naive Bayes, which is linear in the same features too
 
 The split is by work for every author, as for the language models: Pushkin's held-out works are
 corpus.VAL_WORKS, and each contrast author holds out every fifth of its works by length (see
 split_contrast), so the held-out figures say how the meter does on texts it has never seen.
 Classes are balanced with sample weights: Pushkin's passages weigh 1/2 in all, and each contrast
-author 1/2 shared equally, so long-winded Gogol does not outvote Lermontov.
+author 1/2 shared equally, so long-winded Gogol does not outvote Lermontov. The model tells all five
+authors apart (not just Pushkin from "the others"): each contrast author gets weights of its own,
+which did better than a single "not Pushkin" class on inner folds of the training works (see
+results/style/README.md).
 
 The same module gives repetition metrics (distinct-n, repeated 4-grams) for generated text.
 """
@@ -36,6 +40,7 @@ MAX_N = 5                    # character n-grams of length 1..MAX_N
 LOG2_BUCKETS = 18            # hashed into 2^18 feature buckets
 PUSHKIN = 'Pushkin'
 METER_FORMAT = 'nanopushkin-style-meter'
+METER_VERSION = 2             # 2: one weight column per author, idf; 1 (no key): binary, no idf
 
 
 @dataclass
@@ -169,8 +174,10 @@ class Features:
         self.start[1:] = torch.bincount(self.row, minlength=self.n_rows).cumsum(0)
 
     def matvec(self, w):
-        """X @ w, one score per passage (differentiable in w)."""
-        return torch.zeros(self.n_rows).index_add(0, self.row, self.val * w[self.col])
+        """X @ w: one score per passage for a vector w (n_cols,), one row of scores per passage for
+        a matrix w (n_cols, k). Differentiable in w."""
+        val = self.val if w.dim() == 1 else self.val[:, None]
+        return torch.zeros((self.n_rows,) + w.shape[1:]).index_add(0, self.row, val * w[self.col])
 
     def rmatvec(self, r):
         """X^T @ r, one value per bucket."""
@@ -186,11 +193,12 @@ class Features:
         return Features(new_row, self.col[pos], self.val[pos], len(rows), self.n_cols)
 
 
-def featurize(passages, max_n=MAX_N, log2_buckets=LOG2_BUCKETS) -> Features:
-    """Each passage -> log(1 + n-gram count) per bucket, scaled to unit length.
+def featurize(passages, max_n=MAX_N, log2_buckets=LOG2_BUCKETS, idf=None) -> Features:
+    """Each passage -> log(1 + n-gram count) per bucket, times idf[bucket] when idf is given,
+    scaled to unit length.
 
-    The log damps the most frequent n-grams (spaces, 'о', ', '), and unit length makes a short
-    passage comparable with a long one.
+    The log damps the most frequent n-grams (spaces, 'о', ', '), the idf damps the n-grams that
+    every passage has, and unit length makes a short passage comparable with a long one.
     """
     if not passages:
         nothing = torch.zeros(0, dtype=torch.long)
@@ -199,11 +207,22 @@ def featurize(passages, max_n=MAX_N, log2_buckets=LOG2_BUCKETS) -> Features:
     for i, passage in enumerate(passages):
         buckets, counts = np.unique(ngram_buckets(passage, max_n, log2_buckets), return_counts=True)
         tf = np.log1p(counts)
+        if idf is not None:
+            tf = tf * idf[buckets.astype(np.int64)]
         rows.append(np.full(len(buckets), i, dtype=np.int64))
         cols.append(buckets.astype(np.int64))
         vals.append((tf / np.sqrt((tf ** 2).sum())).astype(np.float32))
     return Features(torch.from_numpy(np.concatenate(rows)), torch.from_numpy(np.concatenate(cols)),
                     torch.from_numpy(np.concatenate(vals)), len(passages), 1 << log2_buckets)
+
+
+def inverse_document_frequency(passages, max_n=MAX_N, log2_buckets=LOG2_BUCKETS) -> np.ndarray:
+    """idf of every bucket over the given (training) passages: log((N + 1) / (df + 1)) + 1, where
+    df is the number of passages with an n-gram in the bucket. A bucket no passage has gets the
+    largest value, and one every passage has gets 1, so no feature is switched off entirely."""
+    X = featurize(passages, max_n, log2_buckets)
+    df = torch.bincount(X.col, minlength=X.n_cols).numpy()
+    return (np.log((len(passages) + 1) / (df + 1)) + 1).astype(np.float32)
 
 
 # -----------------------------------------------------------------------------
@@ -254,19 +273,32 @@ def class_weights(authors: list[str]) -> torch.Tensor:
 # -----------------------------------------------------------------------------
 # two linear models on the same features
 
-def train_logreg(X: Features, y, weights, epochs=5, batch_size=64, learning_rate=0.02, seed=1337):
-    """Weighted logistic regression, trained with minibatch Adam from zero. Returns (w, b).
+def author_classes(authors: list[str]) -> tuple[list[str], torch.Tensor]:
+    """(class names, class of each passage): Pushkin is class 0, the others follow by name."""
+    names = [PUSHKIN] + sorted(set(authors) - {PUSHKIN})
+    index = {a: i for i, a in enumerate(names)}
+    return names, torch.tensor([index[a] for a in authors])
 
-    loss = sum_i weights_i * BCE(sigmoid(x_i . w + b), y_i), estimated on random minibatches.
-    No L2 penalty and no convergence: the training passages can be separated perfectly, and the
-    exact minimizer of the (penalized) loss generalizes worse to new works than a few epochs of
-    Adam (see results/style/README.md), which stops while the weights are still moderate.
+
+def train_logreg(X: Features, classes, weights, epochs=5, batch_size=64, learning_rate=0.02, seed=1337):
+    """Weighted multinomial logistic regression, trained with minibatch Adam from zero.
+
+    classes[i] is the class of passage i (0 = Pushkin, 1.. = the other authors). Each class c
+    scores a passage x with x . W[:, c] + b[c], and the softmax of the scores gives the
+    probabilities. Returns (W, b), of shapes (n_cols, n_classes) and (n_classes,).
+
+    loss = sum_i weights_i * cross_entropy(softmax(x_i W + b), classes_i), estimated on random
+    minibatches. No L2 penalty and no convergence: the training passages can be separated
+    perfectly, and the exact minimizer of the (penalized) loss generalizes worse to new works than
+    a few epochs of Adam (see results/style/README.md), which stops while the weights are still
+    moderate.
     """
+    classes = torch.as_tensor(classes, dtype=torch.long)
+    n_classes = max(int(classes.max()) + 1, 2)
     generator = torch.Generator().manual_seed(seed)
-    w = torch.zeros(X.n_cols, requires_grad=True)
-    b = torch.zeros(1, requires_grad=True)
-    optimizer = torch.optim.Adam([w, b], lr=learning_rate)
-    y = torch.as_tensor(y, dtype=torch.float32)
+    W = torch.zeros(X.n_cols, n_classes, requires_grad=True)
+    b = torch.zeros(n_classes, requires_grad=True)
+    optimizer = torch.optim.Adam([W, b], lr=learning_rate)
     # The steps are small, and several threads spend their time waiting for each other: measured
     # on a busy 2-core machine, 3 s with one thread against 100 s with two.
     threads = torch.get_num_threads()
@@ -276,31 +308,35 @@ def train_logreg(X: Features, y, weights, epochs=5, batch_size=64, learning_rate
             order = torch.randperm(X.n_rows, generator=generator)
             for i in range(0, X.n_rows, batch_size):
                 rows = order[i:i + batch_size]
-                logits = X.take(rows).matvec(w) + b
-                bce = torch.nn.functional.binary_cross_entropy_with_logits(logits, y[rows], reduction='none')
+                logits = X.take(rows).matvec(W) + b
+                ce = torch.nn.functional.cross_entropy(logits, classes[rows], reduction='none')
                 # the batch's share of the weighted sum, scaled up to a full-data estimate
-                loss = (weights[rows] * bce).sum() * (X.n_rows / len(rows))
+                loss = (weights[rows] * ce).sum() * (X.n_rows / len(rows))
                 optimizer.zero_grad()
                 loss.backward()
                 optimizer.step()
     finally:
         torch.set_num_threads(threads)
-    return w.detach(), b.item()
+    return W.detach(), b.detach()
 
 
-def train_naive_bayes(X: Features, y, weights, alpha=0.01):
-    """Multinomial naive Bayes, with the features as (weighted) counts. Returns (w, b).
+def train_naive_bayes(X: Features, classes, weights, alpha=0.01):
+    """Multinomial naive Bayes, with the features as (weighted) counts, Pushkin (class 0) against
+    all the other classes pooled. Returns (W, b) as train_logreg does, with two columns: Pushkin,
+    the others.
 
-    Each class is a distribution over the buckets, theta_c = (mass of bucket + alpha) / total.
-    The log-odds of a passage x is x . (log theta_pushkin - log theta_other) + log prior ratio:
-    linear in x, so the same scorer serves both models. The class weights make the priors equal
-    (b = 0), as the logistic regression's balanced loss does.
+    Each of the two is a distribution over the buckets, theta = (mass of bucket + alpha) / total,
+    and its log-likelihood of a passage x is x . log theta: linear in x, so the same scorer serves
+    both models. The class weights make the priors equal (b = 0), as the logistic regression's
+    balanced loss does. (One distribution per author does much worse than the pooled "others":
+    see results/style/README.md.)
     """
-    y = torch.as_tensor(y, dtype=torch.float32)
-    mass_pos = X.rmatvec(weights * y) + alpha
-    mass_neg = X.rmatvec(weights * (1 - y)) + alpha
-    w = (mass_pos / mass_pos.sum()).log() - (mass_neg / mass_neg.sum()).log()
-    return w, 0.0
+    is_pushkin = (torch.as_tensor(classes) == 0).float()
+    W = torch.zeros(X.n_cols, 2)
+    for c, in_class in enumerate((is_pushkin, 1 - is_pushkin)):
+        mass = X.rmatvec(weights * in_class) + alpha
+        W[:, c] = (mass / mass.sum()).log()
+    return W, torch.zeros(2)
 
 
 # -----------------------------------------------------------------------------
@@ -351,27 +387,40 @@ def evaluate(probs: dict[str, np.ndarray], group=4) -> dict:
 
 @dataclass
 class Meter:
+    """A linear scorer on the hashed features. Either one column of weights per author, w of shape
+    (n_buckets, n_authors) and b (n_authors,), column 0 Pushkin: P(Pushkin) is the softmax share
+    of column 0. Or, with a vector w and a number b, P(Pushkin) = sigmoid(x . w + b)."""
     w: torch.Tensor
-    b: float
+    b: torch.Tensor | float
     method: str = 'logreg'
+    authors: list = field(default_factory=lambda: [PUSHKIN])   # the author of each column of w
     max_n: int = MAX_N
     log2_buckets: int = LOG2_BUCKETS
+    idf: np.ndarray | None = None                # idf per bucket (None: every bucket weighs 1)
     info: dict = field(default_factory=dict)     # held-out works and figures, for the record
 
     def passage_probs(self, passages) -> np.ndarray:
         """P(Pushkin) of each (normalized) passage."""
         if not passages:
             return np.zeros(0)
-        X = featurize(passages, self.max_n, self.log2_buckets)
-        return torch.sigmoid(X.matvec(self.w) + self.b).numpy().astype(float)
+        return self.probs_of_features(featurize(passages, self.max_n, self.log2_buckets, self.idf))
+
+    def probs_of_features(self, X: Features) -> np.ndarray:
+        """P(Pushkin) of each row of X (made by featurize with this meter's settings)."""
+        scores = X.matvec(self.w) + torch.as_tensor(self.b, dtype=torch.float32)
+        p = torch.sigmoid(scores) if self.w.dim() == 1 else torch.softmax(scores, dim=1)[:, 0]
+        return p.numpy().astype(float)
 
     def save(self, path):
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(path.name + '.tmp')
-        torch.save({'format': METER_FORMAT, 'w': self.w.float(), 'b': float(self.b),
-                    'method': self.method, 'max_n': self.max_n, 'log2_buckets': self.log2_buckets,
-                    'passage_chars': PASSAGE_CHARS, 'info': self.info}, tmp)
+        torch.save({'format': METER_FORMAT, 'version': METER_VERSION, 'w': self.w.float(),
+                    'b': torch.as_tensor(self.b, dtype=torch.float32), 'method': self.method,
+                    'authors': list(self.authors), 'max_n': self.max_n,
+                    'log2_buckets': self.log2_buckets, 'passage_chars': PASSAGE_CHARS,
+                    'idf': None if self.idf is None else torch.from_numpy(self.idf),
+                    'info': self.info}, tmp)
         tmp.replace(path)
 
 
@@ -383,7 +432,12 @@ def load_meter(path='data/style/meter.pt') -> Meter:
     d = torch.load(path, map_location='cpu', weights_only=True)
     if not isinstance(d, dict) or d.get('format') != METER_FORMAT:
         raise ValueError(f'{path} is not a style meter saved by `python style.py train`')
-    return Meter(d['w'], d['b'], d['method'], d['max_n'], d['log2_buckets'], d['info'])
+    if d.get('version') != METER_VERSION:
+        raise ValueError(f'{path} is a style meter of an older version ({d.get("version", 1)}, this '
+                         f'code reads {METER_VERSION}); retrain it with `python style.py train`')
+    idf = None if d['idf'] is None else d['idf'].numpy()
+    b = d['b'] if d['w'].dim() > 1 else float(d['b'])
+    return Meter(d['w'], b, d['method'], d['authors'], d['max_n'], d['log2_buckets'], idf, d['info'])
 
 
 def score_texts(meter: Meter, texts) -> list[np.ndarray]:
@@ -482,10 +536,11 @@ def train_meter(cfg: StyleConfig, log=print) -> dict:
                                         for a, s in splits.items()))
     log('passages (train / held-out): ' + ', '.join(
         f'{a} {data[0][1].count(a)} / {data[1][1].count(a)}' for a in splits))
-    X_train = featurize(data[0][0])
-    y_train = [a == PUSHKIN for a in data[0][1]]
+    idf = inverse_document_frequency(data[0][0])           # from the training passages only
+    X_train = featurize(data[0][0], idf=idf)
+    authors, classes = author_classes(data[0][1])
     weights = class_weights(data[0][1])
-    X_val = featurize(data[1][0])
+    X_val = featurize(data[1][0], idf=idf)
     t_features = time.time() - t0
 
     metrics = {'method': cfg.method, 'held_out_works': {a: [w.name for w in s[1]] for a, s in splits.items()},
@@ -494,11 +549,11 @@ def train_meter(cfg: StyleConfig, log=print) -> dict:
     for method in ('logreg', 'nb'):
         t1 = time.time()
         if method == 'logreg':
-            w, b = train_logreg(X_train, y_train, weights, cfg.epochs, cfg.batch_size, cfg.learning_rate)
+            w, b = train_logreg(X_train, classes, weights, cfg.epochs, cfg.batch_size, cfg.learning_rate)
         else:
-            w, b = train_naive_bayes(X_train, y_train, weights, cfg.nb_alpha)
-        meter = Meter(w, b, method)
-        probs = torch.sigmoid(X_val.matvec(w) + b).numpy().astype(float)
+            w, b = train_naive_bayes(X_train, classes, weights, cfg.nb_alpha)
+        meter = Meter(w, b, method, authors, idf=idf)
+        probs = meter.probs_of_features(X_val)
         by_author = {a: probs[[i for i, x in enumerate(data[1][1]) if x == a]] for a in splits}
         report = evaluate(by_author)
         metrics['models'][method] = {'seconds': round(time.time() - t1, 2), 'held_out': report}

@@ -9,10 +9,11 @@ import pytest
 import torch
 
 from nanopushkin.corpus import VAL_WORKS, Work, read_works, split_works
-from nanopushkin.style import (MAX_N, MIN_PASSAGE_CHARS, PASSAGE_CHARS, Meter, class_weights,
-                               cut_passages, featurize, hash_ngram, load_meter, ngram_buckets,
-                               normalize, passages_of, repetition_metrics, roc_auc, score_texts,
-                               split_contrast, style_line, train_logreg, train_naive_bayes)
+from nanopushkin.style import (MAX_N, METER_FORMAT, MIN_PASSAGE_CHARS, PASSAGE_CHARS, Meter,
+                               author_classes, class_weights, cut_passages, featurize, hash_ngram,
+                               inverse_document_frequency, load_meter, ngram_buckets, normalize,
+                               passages_of, repetition_metrics, roc_auc, score_texts, split_contrast,
+                               style_line, train_logreg, train_naive_bayes)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -89,6 +90,23 @@ def test_features_are_log_counts_of_known_ngrams_scaled_to_unit_length():
     w, r = torch.randn(X.n_cols), torch.randn(3)
     assert torch.allclose(X.matvec(w), dense @ w, atol=1e-5)
     assert torch.allclose(X.rmatvec(r), dense.T @ r, atol=1e-5)
+    W = torch.randn(X.n_cols, 4)                             # one column per author
+    assert torch.allclose(X.matvec(W), dense @ W, atol=1e-5)
+
+
+def test_idf_counts_passages_and_weighs_the_log_counts():
+    passages = ['абаб', 'абаб', 'ба', 'вв']
+    idf = inverse_document_frequency(passages)
+    # 'б' is in three of the four passages, 'в' in one, 'г' in none
+    assert abs(idf[hash_ngram('б')] - (math.log(5 / 4) + 1)) < 1e-6
+    assert abs(idf[hash_ngram('в')] - (math.log(5 / 2) + 1)) < 1e-6
+    assert abs(idf[hash_ngram('г')] - (math.log(5) + 1)) < 1e-6
+    plain, weighted = featurize(['ва'], idf=None), featurize(['ва'], idf=idf)   # rare 'в', common 'а'
+    raw = {b: math.log1p(1) * idf[b] for b in (hash_ngram('в'), hash_ngram('а'), hash_ngram('ва'))}
+    norm = math.sqrt(sum(v * v for v in raw.values()))
+    assert {int(c): round(float(v), 5) for c, v in zip(weighted.col, weighted.val)} == \
+           {b: round(v / norm, 5) for b, v in raw.items()}
+    assert abs(float((weighted.val ** 2).sum()) - 1) < 1e-5 and not torch.allclose(plain.val, weighted.val)
 
 
 # -----------------------------------------------------------------------------
@@ -120,6 +138,8 @@ def test_class_weights_balance_pushkin_against_the_others():
     assert abs(w.sum().item() - 1) < 1e-6
     assert abs(w[:2].sum().item() - 0.5) < 1e-6                    # Pushkin: half
     assert abs(w[2:8].sum().item() - w[8:].sum().item()) < 1e-6    # big Gogol = small Lermontov
+    names, classes = author_classes(authors)
+    assert names == ['Pushkin', 'Gogol', 'Lermontov'] and classes.tolist() == [0, 0] + [1] * 6 + [2] * 2
 
 
 # -----------------------------------------------------------------------------
@@ -131,21 +151,23 @@ def pushkin_vs_chekhov(corpus_dir, contrast_dir):
     c_train, c_val = split_contrast(read_works(contrast_dir / 'Chekhov'), contrast_dir / 'Chekhov')
     train = passages_of(p_train, 150), passages_of(c_train, 150)
     val = passages_of(p_val, 60), passages_of(c_val, 60)
-    X = featurize(train[0] + train[1])
-    y = [1] * len(train[0]) + [0] * len(train[1])
+    idf = inverse_document_frequency(train[0] + train[1])
+    X = featurize(train[0] + train[1], idf=idf)
+    classes = [0] * len(train[0]) + [1] * len(train[1])       # Pushkin is class 0
     weights = class_weights(['Pushkin'] * len(train[0]) + ['Chekhov'] * len(train[1]))
-    return X, y, weights, val
+    return X, classes, weights, idf, val
 
 
 # naive Bayes is the weaker model (on the full data too: see results/style/README.md)
 @pytest.mark.parametrize('method, min_auc', [('logreg', 0.9), ('nb', 0.8)])
 def test_training_on_a_small_slice_separates_pushkin_from_chekhov(pushkin_vs_chekhov, method, min_auc):
-    X, y, weights, (val_pushkin, val_chekhov) = pushkin_vs_chekhov
+    X, classes, weights, idf, (val_pushkin, val_chekhov) = pushkin_vs_chekhov
     if method == 'logreg':
-        w, b = train_logreg(X, y, weights, epochs=3)
+        w, b = train_logreg(X, classes, weights, epochs=3)
     else:
-        w, b = train_naive_bayes(X, y, weights)
-    meter = Meter(w, b, method)
+        w, b = train_naive_bayes(X, classes, weights)
+    assert w.shape == (X.n_cols, 2) and b.shape == (2,)
+    meter = Meter(w, b, method, ['Pushkin', 'Chekhov'], idf=idf)
     p_pushkin, p_chekhov = meter.passage_probs(val_pushkin), meter.passage_probs(val_chekhov)
     assert roc_auc(p_pushkin, p_chekhov) > min_auc            # works the meter has never seen
     if method == 'logreg':
@@ -168,7 +190,8 @@ def trained_meter(corpus_dir, contrast_dir, tmp_path_factory):
 
 def test_train_saves_a_loadable_meter_and_metrics(trained_meter):
     meter = load_meter(trained_meter / 'meter.pt')
-    assert meter.w.shape == (2 ** 18,) and meter.method == 'logreg'
+    assert meter.method == 'logreg' and meter.authors[0] == 'Pushkin' and len(meter.authors) >= 3
+    assert meter.w.shape == (2 ** 18, len(meter.authors)) and meter.idf.shape == (2 ** 18,)
     held_out = meter.info['held_out_works']
     assert held_out['Pushkin'] == list(VAL_WORKS) and set(held_out) >= {'Chekhov', 'Gogol'}
     assert (trained_meter / 'metrics.json').is_file() and (trained_meter / 'histogram.png').is_file()
@@ -229,6 +252,19 @@ def test_load_meter_rejects_other_files(tmp_path):
     torch.save({'model': {}}, other)
     with pytest.raises(ValueError, match='not a style meter'):
         load_meter(other)
+    torch.save({'format': METER_FORMAT, 'w': torch.zeros(4), 'b': 0.0}, other)   # version 1
+    with pytest.raises(ValueError, match='older version'):
+        load_meter(other)
+
+
+def test_a_binary_meter_is_a_sigmoid_and_survives_save_and_load(tmp_path):
+    w = torch.zeros(2 ** 18)
+    w[hash_ngram('а')] = 5.0
+    Meter(w, -1.0).save(tmp_path / 'meter.pt')
+    meter = load_meter(tmp_path / 'meter.pt')
+    x = featurize(['аааа бббб'])
+    expected = torch.sigmoid(x.matvec(w) - 1.0).item()
+    assert abs(meter.passage_probs(['аааа бббб'])[0] - expected) < 1e-6
 
 
 # -----------------------------------------------------------------------------
