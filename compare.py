@@ -1,0 +1,21 @@
+"""Compare every architecture (and tokenizer) under the same training budget.
+
+    python compare.py                                   # linear, rnn, gru, lstm, gpt: 5 min each on chars
+    python compare.py --tokenizers=char,bpe1410,bpe4096 # the same in bits per character on 3 tokenizers
+    python compare.py --search=4 --budget_seconds=120   # random hyperparameter search per architecture
+    python compare.py --quick                           # smoke test, about 2 minutes on a laptop CPU
+
+Writes results/<name>/{results.md,results.json,curves.png,samples.md}; see nanopushkin/compare.py.
+"""
+import shlex
+import sys
+
+from nanopushkin.compare import CompareConfig, compare
+from nanopushkin.config import ConfigError, main_parse
+
+if __name__ == '__main__':
+    settings = main_parse(CompareConfig, sys.argv[1:], config_file_allowed=False)
+    try:
+        compare(settings, command=shlex.join(['python', 'compare.py'] + sys.argv[1:]))
+    except ConfigError as e:
+        sys.exit(f'error: {e}')

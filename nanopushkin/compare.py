@@ -1,0 +1,549 @@
+"""A fair comparison of every architecture (and tokenizer) under one training budget.
+
+    python compare.py                                    # linear, rnn, gru, lstm, gpt: 5 min each
+    python compare.py --tokenizers=char,bpe1410,bpe4096  # the same five on three tokenizers
+    python compare.py --search=4                         # + 4 random configs per architecture
+    python compare.py --max_tokens=2000000               # budget in tokens seen instead of seconds
+    python compare.py --quick                            # smoke test: 12 s per run, ~2 min in all
+
+What makes it fair: every run goes through the same `train(config)` loop, reads the same prepared
+dataset (the same train/val split by work), starts from the same seed and stops at the same
+budget. The budget is wall-clock time by default (what you can afford), or tokens seen
+(`--max_tokens`: what the model was shown). Under either the learning rate warms up and then
+decays along a cosine over the budget, reaching min_lr exactly when the budget runs out, so no
+model is cut off at a high learning rate. Evaluations count against the time budget, and every
+run evaluates every eval_interval iterations on eval_iters batches: the same share of each model's
+own compute, whatever its speed. Models are compared in bits per character, which does not depend
+on the tokenizer, next to the unigram baseline (token frequencies, no context at all).
+
+A time budget is the same number of seconds on every device, so on a GPU the same command trains
+every model on many more tokens (and on a busy machine on fewer: use a token budget when numbers
+must be reproducible across machines). Tokens per iteration come from each config file.
+
+Everything lands in results/<name>/ (name: tokenizers, budget, search and architectures, e.g.
+char-300s): results.md (the table), results.json, curves.png (validation bits/char against tokens
+seen and against time), samples.md (each run's continuation of one fixed prompt) and, with
+--search, search.png (parameters against bits/char). Each run trains in results/<name>/runs/<id>/
+(log.jsonl and checkpoints, not committed). Running the same command again reuses every run that
+finished with the same config on the same data and trains only the missing, changed or failed
+ones; a run that raises is reported as failed in the table and the others go on.
+"""
+import dataclasses
+import hashlib
+import json
+import math
+import random
+import shutil
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from nanopushkin.config import ConfigError, TrainConfig, parse_args
+from nanopushkin.data import load_meta, unigram_bits_per_char
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class CompareConfig:
+    archs: str = 'linear,rnn,gru,lstm,gpt'  # config files to compare: names in config/ or paths to .py
+    tokenizers: str = 'char'                # datasets: char, word<N>, bpe<N> (made if missing)
+    budget_seconds: float = 300.0           # training wall-clock per run (the default budget)
+    max_tokens: int = 0                     # budget in training tokens instead (0: use budget_seconds)
+    search: int = 0                         # this many random configs per architecture (SEARCH_SPACE)
+    quick: bool = False                     # smoke test: QUICK_BUDGET_SECONDS per run, short evals
+    name: str = ''                          # results/<name>; '' names it after the arguments
+    results_dir: str = 'results'
+    data_root: str = 'data/pushkin'         # where prepared datasets live (prepare's out_root)
+    src: str = ''                           # raw corpus folder for preparing (''; found as prepare finds it)
+    train_args: str = ''                    # TrainConfig overrides for every run: 'dropout=0.1 batch_size=16'
+    eval_interval: int = 100                # iterations between validation points, for every run
+    eval_iters: int = 20                    # batches per validation point (20 x 4096 tokens ~ val split)
+    prompt: str = 'Однажды играли в карты у конногвардейца Нарумова.'  # 1st line of Пиковая дама (val)
+    sample_chars: int = 300                 # length of each run's sample
+    temperature: float = 0.8
+    top_k: int = 0                          # 0: sample from the whole distribution
+    seed: int = 1337                        # the same for every run: init, batches, sample
+    device: str = 'auto'
+
+
+QUICK_BUDGET_SECONDS = 12.0
+UNREACHABLE_ITERS = 10**9   # max_iters of a run that a time budget stops
+
+# Random search (--search N): N configs per model type, each key drawn independently.
+# A list is a set of choices; a (low, high) tuple is a log-uniform range.
+# min_lr always follows learning_rate / 10.
+SEARCH_SPACE = {
+    'linear': {'context': [3, 5, 8, 12, 16], 'n_embd': [16, 32, 64, 128],
+               'n_hidden': [128, 256, 512, 1024], 'learning_rate': (3e-4, 3e-3)},
+    'rnn': {'n_layer': [1, 2, 3], 'n_embd': [32, 64, 128], 'n_hidden': [128, 256, 384, 512],
+            'dropout': [0.0, 0.1, 0.2], 'learning_rate': (3e-4, 3e-3)},
+    'gpt': {'n_layer': [2, 3, 4, 6], 'n_embd': [64, 96, 128, 192, 256], 'n_head': [2, 4],
+            'dropout': [0.0, 0.1, 0.2], 'learning_rate': (3e-4, 3e-3)},
+}
+SEARCH_SPACE['gru'] = SEARCH_SPACE['lstm'] = SEARCH_SPACE['rnn']
+
+
+def sample_search_config(model_type, rng: random.Random) -> dict:
+    """One random point of SEARCH_SPACE[model_type], as TrainConfig overrides."""
+    point = {}
+    for key, space in SEARCH_SPACE[model_type].items():
+        if isinstance(space, tuple):
+            low, high = space
+            point[key] = math.exp(rng.uniform(math.log(low), math.log(high)))
+        else:
+            point[key] = rng.choice(space)
+    if 'learning_rate' in point:
+        point['min_lr'] = point['learning_rate'] / 10
+    return point
+
+
+# ----------------------------------------------------------------------------------------------
+# the runs
+
+
+@dataclass
+class Run:
+    run_id: str        # '<tokenizer>-<arch>' or '<tokenizer>-<arch>-search<k>': the folder name
+    arch: str          # the config file's name (gpt, lstm, ...)
+    tokenizer: str     # the dataset name (char, bpe4096, ...)
+    config: TrainConfig
+
+
+def split_list(text, what) -> list[str]:
+    items = [item.strip() for item in text.split(',') if item.strip()]
+    if not items:
+        raise ConfigError(f'--{what} is empty; give a comma-separated list')
+    if len(set(items)) != len(items):
+        raise ConfigError(f'--{what} lists an item twice: {text!r}')
+    return items
+
+
+def config_file(arch) -> Path:
+    """The config file of an architecture: config/<arch>.py, or a path to a .py file."""
+    path = Path(arch) if arch.endswith('.py') else ROOT / 'config' / f'{arch}.py'
+    if not path.is_file():
+        known = sorted(p.stem for p in (ROOT / 'config').glob('*.py'))
+        raise ConfigError(f'no config file for architecture {arch!r} ({path} does not exist); '
+                          f'known: {", ".join(known)} (or give the path of a .py config file)')
+    return path
+
+
+def tokenizer_spec(name) -> tuple[str, int | None, str]:
+    """'char' -> ('char', None, 'char'), 'bpe' -> ('bpe', None, 'bpe4096'), 'bpe1410' -> ('bpe', 1410,
+    'bpe1410'): prepare_dataset's arguments and the dataset folder's name."""
+    from nanopushkin.prepare import dataset_name
+    kind, digits = name.rstrip('0123456789'), name[len(name.rstrip('0123456789')):]
+    if kind not in ('char', 'word', 'bpe') or (kind == 'char' and digits) or digits.startswith('0'):
+        raise ConfigError(f'unknown tokenizer {name!r}; use char, word<N> or bpe<N> (e.g. bpe4096)')
+    vocab_size = int(digits) if digits else None
+    return kind, vocab_size, dataset_name(kind, vocab_size)
+
+
+def with_budget(cfg: TrainConfig, settings: CompareConfig) -> TrainConfig:
+    """`cfg` stopped by the comparison's budget, its learning rate decaying over exactly that budget.
+
+    A token budget is a number of iterations (tokens per iteration are fixed), so max_iters and
+    lr_decay_iters say it directly. A time budget has no iteration count known in advance: the
+    trainer then runs the cosine over the fraction of max_seconds used, and max_iters only has to
+    be out of reach.
+    """
+    if settings.max_tokens:
+        tokens_per_iter = cfg.batch_size * cfg.block_size * cfg.gradient_accumulation_steps
+        iters = math.ceil(settings.max_tokens / tokens_per_iter)
+        return dataclasses.replace(cfg, max_tokens=settings.max_tokens, max_seconds=0.0,
+                                   max_iters=iters, lr_decay_iters=iters)
+    return dataclasses.replace(cfg, max_seconds=settings.budget_seconds, max_tokens=0,
+                               max_iters=UNREACHABLE_ITERS, lr_decay_iters=UNREACHABLE_ITERS)
+
+
+def plan_runs(settings: CompareConfig) -> list[Run]:
+    """Every run of the comparison, its TrainConfig complete (so it can be compared on resume)."""
+    from nanopushkin.trainer import check_config
+    archs = split_list(settings.archs, 'archs')
+    tokenizers = [tokenizer_spec(name)[2] for name in split_list(settings.tokenizers, 'tokenizers')]
+    # evaluating every eval_interval iterations costs every model the same share of its compute
+    # (eval_iters forward passes per eval_interval training steps), so the time budget stays fair
+    common = dict(seed=settings.seed, device=settings.device, eval_interval=settings.eval_interval,
+                  eval_iters=settings.eval_iters, init_from='scratch', eval_only=False, progress=False,
+                  plot=False)
+    extra_args = ['--' + arg for arg in settings.train_args.split()]
+    runs = []
+    for tokenizer in tokenizers:
+        data_dir = str(Path(settings.data_root) / tokenizer)
+        for arch in archs:
+            base = parse_args(TrainConfig, [str(config_file(arch))] + extra_args)
+            variants = [(f'{tokenizer}-{Path(arch).stem}', {})]
+            for k in range(1, settings.search + 1):
+                if base.model not in SEARCH_SPACE:
+                    raise ConfigError(f'no search space for model type {base.model!r}')
+                # the same random configs for every tokenizer: seeded by arch and index only
+                rng = random.Random(f'{settings.seed}-{Path(arch).stem}-{k}')
+                variants.append((f'{tokenizer}-{Path(arch).stem}-search{k}',
+                                 sample_search_config(base.model, rng)))
+            for run_id, point in variants:
+                out_dir = str(Path(settings.results_dir) / settings.name / 'runs' / run_id)
+                config = dataclasses.replace(base, **point, **common, data_dir=data_dir, out_dir=out_dir)
+                config = with_budget(config, settings)
+                try:
+                    check_config(config)
+                except ValueError as e:
+                    raise ConfigError(f'{run_id}: {e}') from None
+                runs.append(Run(run_id, Path(arch).stem, tokenizer, config))
+    return runs
+
+
+def read_log(out_dir) -> list[dict]:
+    path = Path(out_dir) / 'log.jsonl'
+    if not path.is_file():
+        return []
+    return [json.loads(line) for line in path.read_text(encoding='utf-8').splitlines() if line.strip()]
+
+
+def done_line(log) -> dict | None:
+    return next((entry for entry in reversed(log) if entry.get('event') == 'done'), None)
+
+
+def record_path(run: Run) -> Path:
+    return Path(run.config.out_dir) / 'compare.json'
+
+
+def read_record(run: Run) -> dict:
+    path = record_path(run)
+    return json.loads(path.read_text(encoding='utf-8')) if path.is_file() else {}
+
+
+def write_record(run: Run, record: dict):
+    record_path(run).write_text(json.dumps(record, ensure_ascii=False, indent=1), encoding='utf-8')
+
+
+def run_identity(run: Run) -> dict:
+    """What a finished run must match to be reused: its whole config and its dataset (meta.json
+    changes when the dataset is prepared from other text or with another tokenizer)."""
+    meta = (Path(run.config.data_dir) / 'meta.json').read_bytes()
+    return {'config': dataclasses.asdict(run.config), 'dataset': hashlib.sha256(meta).hexdigest()}
+
+
+def is_finished(run: Run) -> bool:
+    """Finished = trained to the end (a 'done' line in log.jsonl) with the same config and data."""
+    record = read_record(run)
+    return (record.get('status') == 'done' and record.get('identity') == run_identity(run)
+            and done_line(read_log(run.config.out_dir)) is not None)
+
+
+def train_run(run: Run) -> dict:
+    """Train one run from scratch unless it already finished; its record (status, error)."""
+    from nanopushkin.trainer import train
+    if is_finished(run):
+        print(f'[{run.run_id}] finished earlier with the same config: reusing it')
+        return read_record(run)
+    out_dir = Path(run.config.out_dir)
+    if out_dir.exists():
+        shutil.rmtree(out_dir)           # a stale or failed attempt: start clean
+    out_dir.mkdir(parents=True)
+    record = {'identity': run_identity(run), 'status': 'running'}
+    write_record(run, record)
+    print(f'[{run.run_id}] training {run.config.model} on {run.tokenizer}')
+    try:
+        train(run.config)
+        record['status'] = 'done'
+    except Exception as e:               # one broken run must not stop the comparison
+        traceback.print_exc()
+        record.update(status='failed', error=f'{type(e).__name__}: {e}')
+        print(f'[{run.run_id}] failed: {record["error"]}')
+    write_record(run, record)
+    return record
+
+
+# Per-run metrics beyond the trainer's: each function gets (model, tokenizer, sample text) of a
+# finished run and returns {column name: value}; their columns are added to the table.
+def style_metrics(model, tokenizer, sample) -> dict:
+    """The style meter's P(Pushkin) of the sample (mean over its 500-character passages; '—' when
+    there is no trained meter, see `python style.py train`) and how much the sample repeats itself."""
+    from nanopushkin.style import load_meter, repetition_metrics, score_texts
+    try:
+        probs = score_texts(load_meter(), [sample])[0]
+        p_pushkin = float(probs.mean()) if len(probs) else None
+    except FileNotFoundError:
+        p_pushkin = None
+    rep = {k: (None if math.isnan(v) else v) for k, v in repetition_metrics(sample).items()}
+    return {'P(Pushkin)': p_pushkin, 'distinct-2': rep['distinct_2'], 'distinct-3': rep['distinct_3'],
+            'repeated 4-grams': rep['repeated_4gram_share']}
+
+
+EXTRA_METRICS = [style_metrics]
+
+
+def sample_and_measure(run: Run, settings: CompareConfig, record: dict) -> dict:
+    """The run's sample from the fixed prompt and its extra metrics, cached in its record."""
+    from nanopushkin.sampling import generate
+    from nanopushkin.trainer import load_checkpoint
+    key = {'prompt': settings.prompt, 'chars': settings.sample_chars, 'temperature': settings.temperature,
+           'top_k': settings.top_k, 'seed': settings.seed,
+           'metrics': [f.__name__ for f in EXTRA_METRICS]}
+    if record.get('sample_key') == key:
+        return record
+    model, tokenizer, ckpt = load_checkpoint(run.config.out_dir, 'cpu')
+    # enough tokens for sample_chars characters at this tokenizer's characters per token
+    chars_per_token = ckpt['meta']['val']['chars'] / ckpt['meta']['val']['tokens']
+    max_new_tokens = math.ceil(settings.sample_chars / chars_per_token)
+    generator = torch.Generator().manual_seed(settings.seed)
+    [ids] = generate(model, tokenizer, settings.prompt, max_new_tokens=max_new_tokens,
+                     temperature=settings.temperature, top_k=settings.top_k, generator=generator)
+    sample = settings.prompt + tokenizer.decode(ids)
+    extra = {}
+    for metric in EXTRA_METRICS:
+        extra.update(metric(model, tokenizer, sample))
+    record.update(sample=sample, extra=extra, sample_key=key)
+    write_record(run, record)
+    return record
+
+
+def run_result(run: Run, record: dict) -> dict:
+    """One row of results.json: the run's identity, its hyperparameters and the trainer's numbers
+    from its log.jsonl (the same file a reader can open to check them)."""
+    row = {'run_id': run.run_id, 'arch': run.arch, 'tokenizer': run.tokenizer, 'model': run.config.model,
+           'status': record.get('status', 'failed'), 'config': model_summary(run.config)}
+    if row['status'] != 'done':
+        row['error'] = record.get('error', 'did not finish')
+        return row
+    log = read_log(run.config.out_dir)
+    done = done_line(log)
+    for key in ('val_loss', 'best_val_loss', 'val_bits_per_char', 'num_params', 'iters', 'tokens',
+                'elapsed', 'tokens_per_sec'):
+        row[key] = done.get(key)
+    row['curve'] = [{'tokens': e['tokens'], 'elapsed': e['elapsed'], 'val_bits_per_char': e['val_bits_per_char']}
+                    for e in log if e.get('event') == 'eval']
+    row['sample'] = record.get('sample')
+    row['extra'] = record.get('extra', {})
+    return row
+
+
+# the TrainConfig keys that define each model type (the rest are training settings)
+MODEL_KEYS = {'linear': ('context', 'n_layer', 'n_embd', 'n_hidden'), 'gpt': ('n_layer', 'n_head', 'n_embd')}
+
+
+def model_summary(cfg: TrainConfig) -> dict:
+    """The hyperparameters that tell the runs apart."""
+    keys = MODEL_KEYS.get(cfg.model, ('n_layer', 'n_embd', 'n_hidden')) + (
+        'dropout', 'learning_rate', 'batch_size', 'block_size')
+    return {key: getattr(cfg, key) for key in keys}
+
+
+# ----------------------------------------------------------------------------------------------
+# the report
+
+
+def fmt(value, digits=3) -> str:
+    if value is None:
+        return '—'
+    if isinstance(value, float):
+        return f'{value:.{digits}f}'
+    return str(value)
+
+
+def human(n) -> str:
+    """12345678 -> '12.3M': parameter and token counts at a glance."""
+    if n is None:
+        return '—'
+    for unit, size in (('G', 1e9), ('M', 1e6), ('k', 1e3)):
+        if n >= size:
+            return f'{n / size:.{1 if n < 100 * size else 0}f}{unit}'
+    return str(round(n))
+
+
+def hyperparameters(config: dict) -> str:
+    """'n_layer=2 n_embd=64 n_hidden=384 lr=2e-03': what a run's model is, in one cell."""
+    cells = [f'{key}={value}' for key, value in config.items() if key not in ('learning_rate', 'dropout',
+                                                                             'batch_size', 'block_size')]
+    cells.append(f"lr={config['learning_rate']:.0e}")
+    if config['dropout']:
+        cells.append(f"dropout={config['dropout']}")
+    return ' '.join(cells)
+
+
+def results_table(results: dict) -> str:
+    """The markdown table of results.md: runs best first, then failed runs, then the baselines."""
+    extra_columns = sorted({key for row in results['runs'] for key in row.get('extra', {})})
+    header = ['run', 'model', 'tokenizer', 'params', 'val loss', 'val bits/char', 'tokens seen', 'tokens/s',
+              'wall time'] + extra_columns + ['hyperparameters']
+    rows = []
+    for r in sorted((r for r in results['runs'] if r['status'] == 'done'), key=lambda r: r['val_bits_per_char']):
+        rows.append([r['run_id'], r['model'], r['tokenizer'], human(r['num_params']), fmt(r['val_loss']),
+                     fmt(r['val_bits_per_char']), human(r['tokens']), human(r['tokens_per_sec']),
+                     f"{r['elapsed']:.0f} s"] + [fmt(r['extra'].get(c)) for c in extra_columns]
+                    + [hyperparameters(r['config'])])
+    blank = ['—'] * (len(header) - 6)
+    for r in results['runs']:
+        if r['status'] != 'done':
+            message = ' '.join(r['error'].replace('|', '/').split())
+            rows.append([r['run_id'], r['model'], r['tokenizer'], '—', f'failed: {message}'] + blank
+                        + [hyperparameters(r['config'])])
+    for tokenizer, bpc in results['unigram_bits_per_char'].items():
+        rows.append([f'unigram ({tokenizer})', 'unigram', tokenizer, '—', '—', fmt(bpc)] + blank)
+    lines = [header, ['---'] * len(header)] + rows
+    return '\n'.join('| ' + ' | '.join(cells) + ' |' for cells in lines)
+
+
+def write_report(results: dict, folder: Path):
+    settings = results['settings']
+    budget = (f"{human(settings['max_tokens'])} training tokens per run" if settings['max_tokens']
+              else f"{settings['budget_seconds']:g} s of training per run (wall clock, evaluations included)")
+    md = [f"# Comparison `{results['name']}`", '',
+          f"Budget: {budget}; device: {results['device']}, torch {results['torch']}; seed {settings['seed']}; "
+          f"validation on the held-out works every {settings['eval_interval']} iterations, "
+          f"{settings['eval_iters']} batches each.", '',
+          f"Command: `{results['command']}`", '',
+          results_table(results), '',
+          'Bits per character = validation loss (nats per token) x tokens / characters / ln 2 of the '
+          'validation split, the same scale for every tokenizer. The unigram rows are the no-context '
+          'baseline: token frequencies alone.', '',
+          '![validation bits per character](curves.png)', '']
+    if settings['search']:
+        md += ['![parameters against bits per character](search.png)', '']
+    (folder / 'results.md').write_text('\n'.join(md), encoding='utf-8')
+    (folder / 'results.json').write_text(json.dumps(results, ensure_ascii=False, indent=1), encoding='utf-8')
+    samples = [f"# Samples `{results['name']}`", '',
+               f"Prompt: «{settings['prompt']}», temperature {settings['temperature']}, "
+               f"top_k {settings['top_k'] or 'off'}, seed {settings['seed']}, from each run's best checkpoint.", '']
+    for r in results['runs']:
+        if r['status'] == 'done':
+            samples += [f"## {r['run_id']} ({r['val_bits_per_char']:.3f} bits/char)", '', '```text', r['sample'],
+                        '```', '']
+    (folder / 'samples.md').write_text('\n'.join(samples), encoding='utf-8')
+    plot_curves(results, folder / 'curves.png')
+    if settings['search']:
+        plot_search(results, folder / 'search.png')
+
+
+def plot_curves(results: dict, path: Path):
+    """Validation bits/char against tokens seen (characters seen when the tokenizers differ) and
+    against wall-clock time (what the budget buys), one line per run, unigram baselines in gray."""
+    from matplotlib.figure import Figure  # no pyplot: no window, no global state
+    fig = Figure(figsize=(13, 5), layout='constrained')
+    ax_tokens, ax_time = fig.subplots(1, 2, sharey=True)
+    tokenizers = list(results['unigram_bits_per_char'])
+    # a BPE token is several characters: across tokenizers, compare the amount of text seen
+    scale = results['chars_per_token'] if len(tokenizers) > 1 else dict.fromkeys(tokenizers, 1)
+    colors = {}
+    for r in results['runs']:
+        if r['status'] != 'done':
+            continue
+        color = colors.setdefault(r['arch'], f'C{len(colors) % 10}')
+        style = ['-', '--', ':', '-.'][tokenizers.index(r['tokenizer']) % 4]
+        searched = '-search' in r['run_id']   # the search's runs: thin, unlabelled, behind the base runs
+        seen = [p['tokens'] * scale[r['tokenizer']] for p in r['curve']]
+        for ax, xs in ((ax_tokens, seen), (ax_time, [p['elapsed'] for p in r['curve']])):
+            ax.plot(xs, [p['val_bits_per_char'] for p in r['curve']], style,
+                    color=color, alpha=0.3 if searched else 1.0, linewidth=0.8 if searched else 1.5,
+                    label=None if searched else r['run_id'])
+    for tokenizer, bpc in results['unigram_bits_per_char'].items():
+        for ax in (ax_tokens, ax_time):
+            ax.axhline(bpc, color='gray', linewidth=0.8, linestyle='--')
+        ax_tokens.annotate(f'unigram ({tokenizer})', (0, bpc), xycoords=('axes fraction', 'data'),
+                           textcoords='offset points', xytext=(4, 3), fontsize=8, color='gray')
+    # untrained models start far above the baseline: show from a little above it (or above the
+    # worst final result) down, where the runs differ
+    finals = [r['val_bits_per_char'] + 0.3 for r in results['runs'] if r['status'] == 'done']
+    ax_tokens.set_ylim(top=max([bpc + 1.0 for bpc in results['unigram_bits_per_char'].values()] + finals))
+    ax_tokens.set(xlabel='training characters seen (tokens x characters per token)' if len(tokenizers) > 1
+                  else 'training tokens seen', ylabel='validation bits per character')
+    ax_time.set(xlabel='wall-clock time (s), evaluations included')
+    if ax_tokens.get_legend_handles_labels()[0]:
+        ax_tokens.legend(fontsize=8)
+    for ax in (ax_tokens, ax_time):
+        ax.grid(alpha=0.3)
+    fig.suptitle(f"nanoPushkin: {results['name']}")
+    fig.savefig(path, dpi=110)
+
+
+def plot_search(results: dict, path: Path):
+    """Parameters against bits/char of every finished run: what size pays off within the budget."""
+    from matplotlib.figure import Figure
+    fig = Figure(figsize=(7, 5), layout='constrained')
+    ax = fig.subplots()
+    by_arch = {}
+    for r in results['runs']:
+        if r['status'] == 'done':
+            by_arch.setdefault(r['arch'], []).append(r)
+    for arch, rows in by_arch.items():
+        ax.scatter([r['num_params'] for r in rows], [r['val_bits_per_char'] for r in rows], label=arch, alpha=0.8)
+    ax.set_xscale('log')
+    ax.set(xlabel='parameters', ylabel='validation bits per character',
+           title=f"random search under one budget: {results['name']}")
+    ax.grid(alpha=0.3)
+    if by_arch:
+        ax.legend()
+    fig.savefig(path, dpi=110)
+
+
+# ----------------------------------------------------------------------------------------------
+
+
+def default_name(settings: CompareConfig) -> str:
+    """A results folder name that tells the comparisons apart: 'char-300s', 'char+bpe4096-2Mtok'..."""
+    budget = (f'{human(settings.max_tokens)}tok' if settings.max_tokens else 'quick' if settings.quick
+              else f'{settings.budget_seconds:g}s')
+    parts = ['+'.join(tokenizer_spec(name)[2] for name in split_list(settings.tokenizers, 'tokenizers')), budget]
+    if settings.search:
+        parts.append(f'search{settings.search}')
+    if settings.archs != CompareConfig.archs:
+        parts.append('+'.join(Path(a).stem for a in split_list(settings.archs, 'archs')))
+    return '-'.join(parts)
+
+
+def device_name(device) -> str:
+    from nanopushkin.trainer import resolve_device
+    device = resolve_device(device)
+    if device.startswith('cuda'):
+        return torch.cuda.get_device_name(torch.device(device))
+    return f'{device} ({torch.get_num_threads()} threads)'
+
+
+def compare(settings: CompareConfig, command: str = '') -> dict:
+    """Run (or resume) the whole comparison and write its report; returns results.json's dict."""
+    from nanopushkin.prepare import prepare_dataset
+    if settings.quick:
+        settings = dataclasses.replace(settings, budget_seconds=QUICK_BUDGET_SECONDS, eval_interval=20,
+                                       eval_iters=5, sample_chars=120,
+                                       train_args=f'warmup_iters=10 {settings.train_args}')
+    if settings.max_tokens < 0 or settings.search < 0 or (not settings.max_tokens and settings.budget_seconds <= 0):
+        raise ConfigError('the budget must be positive (--budget_seconds=300 or --max_tokens=2000000) '
+                          'and --search at least 0')
+    if not settings.name:
+        settings = dataclasses.replace(settings, name=default_name(settings))
+    folder = Path(settings.results_dir) / settings.name
+    runs = plan_runs(settings)       # checks every argument before anything slow happens
+
+    unigram, chars_per_token = {}, {}
+    for name in split_list(settings.tokenizers, 'tokenizers'):
+        kind, vocab_size, tokenizer = tokenizer_spec(name)
+        data_dir = Path(settings.data_root) / tokenizer
+        if not (data_dir / 'meta.json').is_file():    # prepared once, then shared by every run
+            print(f'preparing the {tokenizer} dataset in {data_dir}')
+            prepare_dataset(kind, vocab_size, src=settings.src or None, out_root=settings.data_root)
+        unigram[tokenizer] = unigram_bits_per_char(data_dir)
+        train = load_meta(data_dir)['train']
+        chars_per_token[tokenizer] = train['chars'] / train['tokens']
+
+    results = {'name': settings.name, 'command': command or 'compare(...)',
+               'settings': dataclasses.asdict(settings), 'device': device_name(settings.device),
+               'torch': torch.__version__, 'unigram_bits_per_char': unigram,
+               'chars_per_token': chars_per_token, 'runs': []}
+    folder.mkdir(parents=True, exist_ok=True)
+    for i, run in enumerate(runs, 1):
+        print(f'--- run {i}/{len(runs)}: {run.run_id}')
+        record = train_run(run)
+        if record['status'] == 'done':
+            try:
+                record = sample_and_measure(run, settings, record)
+            except Exception as e:
+                traceback.print_exc()
+                record.update(status='failed', error=f'sampling failed: {type(e).__name__}: {e}')
+        results['runs'].append(run_result(run, record))
+        write_report(results, folder)    # after every run: a long comparison shows its progress
+    print(results_table(results))
+    print(f'wrote {folder}/results.md, results.json, curves.png, samples.md')
+    return results

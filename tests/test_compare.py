@@ -1,0 +1,212 @@
+"""compare.py: every run through the same trainer under one budget, a report that matches the logs,
+resuming finished runs, and failed runs reported without stopping the others."""
+import dataclasses
+import json
+import math
+import subprocess
+import sys
+
+import pytest
+
+import nanopushkin.trainer
+from nanopushkin import compare as cmp
+from nanopushkin.compare import CompareConfig, compare
+from nanopushkin.config import ConfigError, TrainConfig
+from nanopushkin.data import unigram_bits_per_char
+
+ROOT = cmp.ROOT
+# tiny models for every architecture; a token budget makes the runs identical on any machine
+TINY = 'n_layer=1 n_embd=16 n_hidden=32 context=4 batch_size=4 block_size=16 warmup_iters=2'
+TOKENS = 4 * 16 * 30   # 30 iterations
+
+
+@pytest.fixture(scope='module')
+def broken_config(tmp_path_factory):
+    path = tmp_path_factory.mktemp('configs') / 'broken.py'
+    path.write_text("model = 'gpt'\nn_head = 3\n")   # 16 channels do not split into 3 heads
+    return path
+
+
+@pytest.fixture(scope='module')
+def comparison(tiny_corpus_dir, broken_config, tmp_path_factory):
+    """The command a user runs, on the tiny corpus: two architectures and one that fails."""
+    tmp = tmp_path_factory.mktemp('compare')
+    argv = [f'--archs=linear,gru,{broken_config}', f'--max_tokens={TOKENS}', f'--src={tiny_corpus_dir}',
+            f'--data_root={tmp / "data"}', f'--results_dir={tmp / "results"}', '--name=test',
+            '--eval_interval=10', '--eval_iters=2', f'--train_args={TINY}', '--sample_chars=40']
+    result = subprocess.run([sys.executable, 'compare.py'] + argv, cwd=ROOT, capture_output=True, text=True,
+                            timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    settings = dataclasses.replace(CompareConfig(), archs=f'linear,gru,{broken_config}', max_tokens=TOKENS,
+                                   src=str(tiny_corpus_dir), data_root=str(tmp / 'data'),
+                                   results_dir=str(tmp / 'results'), name='test', eval_interval=10,
+                                   eval_iters=2, train_args=TINY, sample_chars=40)
+    folder = tmp / 'results' / 'test'
+    return settings, folder, json.loads((folder / 'results.json').read_text(encoding='utf-8'))
+
+
+def rows_by_id(results):
+    return {row['run_id']: row for row in results['runs']}
+
+
+def test_writes_every_report_file(comparison):
+    _, folder, results = comparison
+    for name in ('results.md', 'results.json', 'curves.png', 'samples.md'):
+        assert (folder / name).stat().st_size > 0, name
+    assert (folder / 'curves.png').read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
+    assert sorted(rows_by_id(results)) == ['char-broken', 'char-gru', 'char-linear']
+    samples = (folder / 'samples.md').read_text(encoding='utf-8')
+    for run_id in ('char-linear', 'char-gru'):
+        sample = rows_by_id(results)[run_id]['sample']
+        assert sample.startswith(CompareConfig.prompt) and len(sample) > len(CompareConfig.prompt)
+        assert f'## {run_id}' in samples and sample in samples
+
+
+def test_table_values_are_the_logged_values(comparison):
+    _, folder, results = comparison
+    table = (folder / 'results.md').read_text(encoding='utf-8')
+    for run_id in ('char-linear', 'char-gru'):
+        row = rows_by_id(results)[run_id]
+        log = [json.loads(line) for line in (folder / 'runs' / run_id / 'log.jsonl').read_text().splitlines()]
+        done = log[-1]
+        assert done['event'] == 'done'
+        for key in ('val_loss', 'val_bits_per_char', 'num_params', 'tokens', 'tokens_per_sec', 'elapsed'):
+            assert row[key] == done[key], key
+        assert row['curve'] == [{'tokens': e['tokens'], 'elapsed': e['elapsed'],
+                                 'val_bits_per_char': e['val_bits_per_char']} for e in log if e['event'] == 'eval']
+        line = next(line for line in table.splitlines() if line.startswith(f'| {run_id} |'))
+        assert f"| {done['val_loss']:.3f} | {done['val_bits_per_char']:.3f} |" in line
+        assert f"| {cmp.human(done['num_params'])} |" in line
+
+
+def test_equal_token_budget_and_schedule_ending_at_min_lr(comparison):
+    settings, folder, results = comparison
+    for run_id in ('char-linear', 'char-gru'):
+        assert rows_by_id(results)[run_id]['tokens'] == TOKENS    # a whole number of iterations here
+        log = [json.loads(line) for line in (folder / 'runs' / run_id / 'log.jsonl').read_text().splitlines()]
+        last_eval = [e for e in log if e['event'] == 'eval'][-1]
+        config = json.loads((folder / 'runs' / run_id / 'compare.json').read_text())['identity']['config']
+        assert math.isclose(last_eval['lr'], config['min_lr'])
+        assert config['seed'] == settings.seed and config['data_dir'].endswith('char')
+
+
+def test_failed_run_is_reported_and_the_others_finish(comparison):
+    _, folder, results = comparison
+    broken = rows_by_id(results)['char-broken']
+    assert broken['status'] == 'failed' and 'divisible' in broken['error']
+    assert all(rows_by_id(results)[r]['status'] == 'done' for r in ('char-linear', 'char-gru'))
+    table = (folder / 'results.md').read_text(encoding='utf-8')
+    assert '| char-broken | gpt | char | — | failed: ValueError: ' in table
+
+
+def test_unigram_baseline_row(comparison):
+    settings, folder, results = comparison
+    expected = unigram_bits_per_char(f'{settings.data_root}/char')
+    assert results['unigram_bits_per_char'] == {'char': expected}
+    assert f'| unigram (char) | unigram | char | — | — | {expected:.3f} |' in (folder / 'results.md').read_text()
+    # 30 tiny iterations do not beat it yet, but they do learn: the curve goes down
+    for run_id in ('char-linear', 'char-gru'):
+        curve = rows_by_id(results)[run_id]['curve']
+        assert curve[-1]['val_bits_per_char'] < curve[0]['val_bits_per_char'] - 0.1
+
+
+def test_rerun_resumes_finished_runs_and_retrains_changed_ones(comparison, monkeypatch):
+    settings, folder, results = comparison
+    runs = folder / 'runs'
+    logs = {run_id: (runs / run_id / 'log.jsonl').stat().st_mtime_ns for run_id in ('char-linear', 'char-gru')}
+    trained = []
+    real_train = nanopushkin.trainer.train
+    monkeypatch.setattr(nanopushkin.trainer, 'train', lambda config: trained.append(config.out_dir) or real_train(config))
+    again = compare(settings)
+    assert trained == [str(runs / 'char-broken')]      # a failed run is tried again, the others reused
+    assert {r: (runs / r / 'log.jsonl').stat().st_mtime_ns for r in logs} == logs
+    for run_id in logs:
+        assert rows_by_id(again)[run_id] == rows_by_id(results)[run_id]
+
+    # a run whose config no longer matches (here: edited by hand) is trained again
+    record_file = runs / 'char-gru' / 'compare.json'
+    record = json.loads(record_file.read_text())
+    record['identity']['config']['learning_rate'] *= 2
+    record_file.write_text(json.dumps(record))
+    trained.clear()
+    compare(settings)
+    assert trained == [str(runs / 'char-gru'), str(runs / 'char-broken')]
+
+
+def test_time_budget_search_and_scatter_plot(tiny_corpus_dir, tmp_path):
+    """The default budget is wall-clock time: the trainer stops at it, with the learning rate at min_lr."""
+    settings = CompareConfig(archs='linear', budget_seconds=1.5, search=1, src=str(tiny_corpus_dir),
+                             data_root=str(tmp_path / 'data'), results_dir=str(tmp_path / 'results'),
+                             eval_interval=25, eval_iters=2, train_args=TINY, sample_chars=20)
+    results = compare(settings)
+    assert results['name'] == 'char-1.5s-search1-linear'
+    folder = tmp_path / 'results' / results['name']
+    assert (folder / 'search.png').read_bytes()[:4] == b'\x89PNG'
+    base, searched = results['runs']
+    assert (base['run_id'], searched['run_id']) == ('char-linear', 'char-linear-search1')
+    assert searched['config'] != base['config']
+    for row in results['runs']:
+        assert row['status'] == 'done' and row['elapsed'] >= 1.5
+        log = [json.loads(line) for line in (folder / 'runs' / row['run_id'] / 'log.jsonl').read_text().splitlines()]
+        config = json.loads((folder / 'runs' / row['run_id'] / 'compare.json').read_text())['identity']['config']
+        assert [e for e in log if e['event'] == 'eval'][-1]['lr'] == config['min_lr']
+
+
+def test_learning_rate_follows_the_budget():
+    config = TrainConfig(learning_rate=1e-3, min_lr=1e-4, warmup_iters=10, lr_decay_iters=10**9)
+    get_lr = nanopushkin.trainer.get_lr
+    assert get_lr(5, config, budget_used=0.5) < config.learning_rate * 0.6     # warmup is by iterations
+    assert math.isclose(get_lr(100, config, budget_used=0.5), 5.5e-4)        # halfway down the cosine
+    assert get_lr(100, config, budget_used=1.0) == config.min_lr
+    assert get_lr(100, config) > 0.99e-3                                       # no budget: by iterations
+
+
+def test_search_configs_are_reproducible_and_inside_the_space():
+    import random
+    for model, space in cmp.SEARCH_SPACE.items():
+        a = [cmp.sample_search_config(model, random.Random(f'1-{model}-{k}')) for k in range(20)]
+        b = [cmp.sample_search_config(model, random.Random(f'1-{model}-{k}')) for k in range(20)]
+        assert a == b and len({json.dumps(p, sort_keys=True) for p in a}) > 10
+        for point in a:
+            for key, choices in space.items():
+                if isinstance(choices, tuple):
+                    assert choices[0] <= point[key] <= choices[1]
+                else:
+                    assert point[key] in choices
+            assert math.isclose(point['min_lr'], point['learning_rate'] / 10)
+            dataclasses.replace(TrainConfig(), **point)   # only real TrainConfig keys
+
+
+def test_plan_gives_every_run_the_same_data_seed_and_budget():
+    settings = CompareConfig(tokenizers='char,bpe', search=1, max_tokens=100_000)
+    runs = cmp.plan_runs(dataclasses.replace(settings, name='x'))
+    assert len(runs) == 2 * 5 * 2
+    assert {r.tokenizer for r in runs} == {'char', 'bpe4096'}
+    assert len({(r.config.seed, r.config.max_tokens, r.config.eval_interval) for r in runs}) == 1
+    for r in runs:
+        tokens_per_iter = r.config.batch_size * r.config.block_size * r.config.gradient_accumulation_steps
+        assert r.config.max_iters == r.config.lr_decay_iters == math.ceil(100_000 / tokens_per_iter)
+        assert r.config.data_dir.endswith(r.tokenizer) and r.config.out_dir.endswith(f'x/runs/{r.run_id}')
+    # the same random configs for both tokenizers, so they are compared like for like
+    search = {r.run_id: dataclasses.replace(r.config, data_dir='', out_dir='') for r in runs if 'search' in r.run_id}
+    assert search['char-gpt-search1'] == search['bpe4096-gpt-search1']
+
+
+@pytest.mark.parametrize('field, value, message', [
+    ('archs', 'linear,transformer', 'no config file for architecture'),
+    ('archs', 'gpt,gpt', 'twice'),
+    ('tokenizers', 'char,bpe0x', 'unknown tokenizer'),
+    ('tokenizers', 'unigram', 'unknown tokenizer'),
+    ('train_args', 'n_layers=2', 'unknown config key'),
+    ('eval_interval', 0, 'eval_interval must be at least 1'),
+])
+def test_bad_arguments_fail_before_training(field, value, message):
+    with pytest.raises(ConfigError, match=message):
+        cmp.plan_runs(dataclasses.replace(CompareConfig(), **{field: value}, name='x'))
+
+
+def test_cli_reports_bad_arguments_in_one_line():
+    result = subprocess.run([sys.executable, 'compare.py', '--archs=transformer'], cwd=ROOT,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode != 0
+    assert result.stderr.startswith('error: no config file for architecture') and 'Traceback' not in result.stderr
