@@ -210,3 +210,39 @@ def test_cli_reports_bad_arguments_in_one_line():
                             capture_output=True, text=True, timeout=120)
     assert result.returncode != 0
     assert result.stderr.startswith('error: no config file for architecture') and 'Traceback' not in result.stderr
+
+
+def test_extra_metric_columns_and_a_failing_metric(comparison, monkeypatch):
+    """EXTRA_METRICS add columns to the table; one that raises leaves them empty, not the run failed."""
+    settings, folder, _ = comparison
+
+    def sample_length(model, tokenizer, sample):
+        return {'sample chars': len(sample)}
+
+    def broken_metric(model, tokenizer, sample):
+        raise ValueError('no meter')
+
+    monkeypatch.setattr(cmp, 'EXTRA_METRICS', [sample_length, broken_metric])
+    results = compare(settings)
+    linear = rows_by_id(results)['char-linear']
+    assert linear['status'] == 'done' and linear['extra'] == {'sample chars': len(linear['sample'])}
+    header = next(line for line in (folder / 'results.md').read_text().splitlines() if line.startswith('| run |'))
+    assert '| sample chars |' in header
+
+
+def test_quick_smoke_run_of_every_architecture(tiny_corpus_dir, tmp_path):
+    """`python compare.py --quick`, exactly as documented (all five configs, the default sizes, a
+    12-second budget each), on the tiny corpus: every run finishes and every report file is written."""
+    argv = ['--quick', f'--src={tiny_corpus_dir}', f'--data_root={tmp_path / "data"}',
+            f'--results_dir={tmp_path / "results"}']
+    result = subprocess.run([sys.executable, 'compare.py'] + argv, cwd=ROOT, capture_output=True, text=True,
+                            timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    folder = tmp_path / 'results' / 'char-quick'
+    for name in ('results.md', 'results.json', 'curves.png', 'samples.md'):
+        assert (folder / name).stat().st_size > 0, name
+    results = json.loads((folder / 'results.json').read_text(encoding='utf-8'))
+    assert sorted(row['arch'] for row in results['runs']) == ['gpt', 'gru', 'linear', 'lstm', 'rnn']
+    for row in results['runs']:
+        assert row['status'] == 'done', row
+        assert row['val_bits_per_char'] < results['unigram_bits_per_char']['char'] + 1.0, row
