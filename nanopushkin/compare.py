@@ -293,10 +293,14 @@ def sample_and_measure(run: Run, settings: CompareConfig, record: dict) -> dict:
     [ids] = generate(model, tokenizer, settings.prompt, max_new_tokens=max_new_tokens,
                      temperature=settings.temperature, top_k=settings.top_k, generator=generator)
     sample = settings.prompt + tokenizer.decode(ids)
-    extra = {}
+    extra, complete = {}, True
     for metric in EXTRA_METRICS:
-        extra.update(metric(model, tokenizer, sample))
-    record.update(sample=sample, extra=extra, sample_key=key)
+        try:
+            extra.update(metric(model, tokenizer, sample))
+        except Exception as e:  # the run stands; the metric's columns stay empty until a rerun
+            print(f'[{run.run_id}] metric {metric.__name__} failed: {type(e).__name__}: {e}')
+            complete = False
+    record.update(sample=sample, extra=extra, sample_key=key if complete else None)
     write_record(run, record)
     return record
 
