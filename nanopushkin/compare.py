@@ -14,7 +14,10 @@ decays along a cosine over the budget, reaching min_lr exactly when the budget r
 model is cut off at a high learning rate. Evaluations count against the time budget, and every
 run evaluates every eval_interval iterations on eval_iters batches: the same share of each model's
 own compute, whatever its speed. Models are compared in bits per character, which does not depend
-on the tokenizer, next to the unigram baseline (token frequencies, no context at all).
+on the tokenizer, next to the unigram baseline (token frequencies, no context at all). Each run's
+style (the style meter's P(Pushkin)) and repetition (distinct-2/3, repeated word 4-grams) are
+measured on its continuations of STYLE_PROMPTS, next to held-out Pushkin and held-out contrast text
+scored the same way.
 
 A time budget is the same number of seconds on every device, so on a GPU the same command trains
 every model on many more tokens (and on a busy machine on fewer: use a token budget when numbers
@@ -38,6 +41,7 @@ import traceback
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from nanopushkin.config import ConfigError, TrainConfig, parse_args
@@ -62,7 +66,10 @@ class CompareConfig:
     eval_interval: int = 100                # iterations between validation points, for every run
     eval_iters: int = 20                    # batches per validation point (20 x 4096 tokens ~ val split)
     prompt: str = 'Однажды играли в карты у конногвардейца Нарумова.'  # 1st line of Пиковая дама (val)
-    sample_chars: int = 300                 # length of each run's sample
+    sample_chars: int = 300                 # length of each run's sample (samples.md)
+    style_chars: int = 1000                 # length of each continuation of STYLE_PROMPTS that is scored
+    meter: str = 'data/style/meter.pt'      # the style meter (`python style.py train`)
+    contrast_dir: str = '../shared/data/contrast'  # other writers: the held-out contrast reference row
     temperature: float = 0.8
     top_k: int = 0                          # 0: sample from the whole distribution
     seed: int = 1337                        # the same for every run: init, batches, sample
@@ -70,6 +77,17 @@ class CompareConfig:
 
 
 QUICK_BUDGET_SECONDS = 12.0
+
+# The style and repetition columns are measured on every run's continuations of these prompts (two
+# prose openings, two verse openings), style_chars characters each, sampled with the comparison's
+# temperature, top_k and seed; the prompts themselves are not scored. The reference rows score the
+# same number of pieces of the same length cut from held-out Pushkin and held-out contrast text.
+STYLE_PROMPTS = (
+    'Однажды играли в карты у конногвардейца Нарумова.',   # Пиковая дама
+    'В последних числах сентября',                         # Барышня-крестьянка
+    'Мой дядя самых честных правил,',                      # Евгений Онегин
+    'Буря мглою небо кроет,',                              # Зимний вечер
+)
 UNREACHABLE_ITERS = 10**9   # max_iters of a run that a time budget stops
 
 # Random search (--search N): N configs per model type, each key drawn independently.
@@ -257,52 +275,119 @@ def train_run(run: Run) -> dict:
     return record
 
 
-# Per-run metrics beyond the trainer's: each function gets (model, tokenizer, sample text) of a
-# finished run and returns {column name: value}; their columns are added to the table.
-def style_metrics(model, tokenizer, sample) -> dict:
-    """The style meter's P(Pushkin) of the sample (mean over its 500-character passages; '—' when
-    there is no trained meter, see `python style.py train`) and how much the sample repeats itself."""
+# Per-run metrics beyond the trainer's: each function gets (model, tokenizer, texts, settings) of a
+# finished run, texts being its continuations of STYLE_PROMPTS (prompts cut off), and returns
+# {column name: value}; their columns are added to the table. The reference rows call them with
+# model = tokenizer = None and pieces of held-out text.
+def style_metrics(model, tokenizer, texts, settings) -> dict:
+    """The style meter's P(Pushkin) of the texts (mean over all their 500-character passages; '—'
+    when there is no trained meter, see `python style.py train`) and how much they repeat themselves
+    (each text measured on its own, then averaged)."""
     from nanopushkin.style import load_meter, repetition_metrics, score_texts
     try:
-        probs = score_texts(load_meter(), [sample])[0]
+        probs = np.concatenate(score_texts(load_meter(settings.meter), texts))
         p_pushkin = float(probs.mean()) if len(probs) else None
     except FileNotFoundError:
         p_pushkin = None
-    rep = {k: (None if math.isnan(v) else v) for k, v in repetition_metrics(sample).items()}
-    return {'P(Pushkin)': p_pushkin, 'distinct-2': rep['distinct_2'], 'distinct-3': rep['distinct_3'],
-            'repeated 4-grams': rep['repeated_4gram_share']}
+    reps = [repetition_metrics(text) for text in texts]
+
+    def mean(key):
+        values = [r[key] for r in reps if not math.isnan(r[key])]
+        return float(np.mean(values)) if values else None
+    return {'P(Pushkin)': p_pushkin, 'distinct-2': mean('distinct_2'), 'distinct-3': mean('distinct_3'),
+            'repeated 4-grams': mean('repeated_4gram_share')}
 
 
 EXTRA_METRICS = [style_metrics]
 
 
 def sample_and_measure(run: Run, settings: CompareConfig, record: dict) -> dict:
-    """The run's sample from the fixed prompt and its extra metrics, cached in its record."""
-    from nanopushkin.sampling import generate
+    """The run's sample from the fixed prompt, its continuations of STYLE_PROMPTS and their extra
+    metrics, cached in its record (recomputed when a sampling setting or the metrics change)."""
     from nanopushkin.trainer import load_checkpoint
     key = {'prompt': settings.prompt, 'chars': settings.sample_chars, 'temperature': settings.temperature,
-           'top_k': settings.top_k, 'seed': settings.seed,
+           'top_k': settings.top_k, 'seed': settings.seed, 'style_prompts': list(STYLE_PROMPTS),
+           'style_chars': settings.style_chars, 'meter': settings.meter, 'length_rule': '2x tokens, cut',
            'metrics': [f.__name__ for f in EXTRA_METRICS]}
     if record.get('sample_key') == key:
         return record
     model, tokenizer, ckpt = load_checkpoint(run.config.out_dir, 'cpu')
-    # enough tokens for sample_chars characters at this tokenizer's characters per token
+    # enough tokens for the characters asked at this tokenizer's characters per token, twice over
+    # (a small model's BPE tokens are shorter than the corpus's), the text then cut to length
     chars_per_token = ckpt['meta']['val']['chars'] / ckpt['meta']['val']['tokens']
-    max_new_tokens = math.ceil(settings.sample_chars / chars_per_token)
-    generator = torch.Generator().manual_seed(settings.seed)
-    [ids] = generate(model, tokenizer, settings.prompt, max_new_tokens=max_new_tokens,
-                     temperature=settings.temperature, top_k=settings.top_k, generator=generator)
-    sample = settings.prompt + tokenizer.decode(ids)
+
+    def continuation(prompt, chars):
+        from nanopushkin.sampling import generate
+        generator = torch.Generator().manual_seed(settings.seed)
+        [ids] = generate(model, tokenizer, prompt, max_new_tokens=math.ceil(2 * chars / chars_per_token),
+                         temperature=settings.temperature, top_k=settings.top_k, generator=generator)
+        return tokenizer.decode(ids)[:chars]
+    sample = settings.prompt + continuation(settings.prompt, settings.sample_chars)
+    texts = [continuation(prompt, settings.style_chars) for prompt in STYLE_PROMPTS]
     extra, complete = {}, True
     for metric in EXTRA_METRICS:
         try:
-            extra.update(metric(model, tokenizer, sample))
+            extra.update(metric(model, tokenizer, texts, settings))
         except Exception as e:  # the run stands; the metric's columns stay empty until a rerun
             print(f'[{run.run_id}] metric {metric.__name__} failed: {type(e).__name__}: {e}')
             complete = False
     record.update(sample=sample, extra=extra, sample_key=key if complete else None)
     write_record(run, record)
     return record
+
+
+def reference_pieces(text, n, chars) -> list[str]:
+    """n pieces of `chars` characters at evenly spaced offsets of `text` (fewer if it is short)."""
+    if len(text) <= chars:
+        return [text] if text else []
+    offsets = np.linspace(0, len(text) - chars, n).round().astype(int)
+    return [text[i:i + chars] for i in offsets]
+
+
+def held_out_pushkin(data_dir) -> str:
+    """The validation split of a prepared dataset (the held-out Pushkin works), decoded."""
+    from nanopushkin.data import Dataset
+    data = Dataset(data_dir)
+    tokenizer, ids, eot = data.tokenizer(), np.asarray(data.splits['val']), data.meta.get('eot_id')
+    works = np.split(ids, np.flatnonzero(ids == eot)) if eot is not None else [ids]
+    return '\n'.join(tokenizer.decode([int(i) for i in work if i != eot]) for work in works)
+
+
+def reference_metrics(settings: CompareConfig, data_dir) -> dict:
+    """{'held-out Pushkin': extra, 'held-out contrast': extra}: the EXTRA_METRICS of held-out text
+    (the validation split of the dataset in data_dir; the contrast authors' works that the style
+    meter holds out), cut into as many pieces of style_chars characters as there are STYLE_PROMPTS:
+    what the model columns read for real text. The contrast pieces take turns over the authors.
+    {} with a note when the meter or the contrast corpus is missing."""
+    from nanopushkin.corpus import read_works
+    from nanopushkin.style import split_contrast
+    if not Path(settings.meter).is_file():
+        print(f'note: no style meter at {settings.meter}: no reference rows (`python style.py train`)')
+        return {}
+    folders = sorted(p for p in Path(settings.contrast_dir).glob('*') if p.is_dir())
+    if not folders:
+        print(f'note: no contrast corpus (<Author>/ folders) at {settings.contrast_dir}: no reference rows')
+        return {}
+    pushkin = held_out_pushkin(data_dir)
+    others = ['\n'.join(w.text for w in split_contrast(read_works(folder), folder)[1]) for folder in folders]
+    n, chars = len(STYLE_PROMPTS), settings.style_chars
+    per_author = [reference_pieces(text, math.ceil(n / len(others)), chars) for text in others]
+    contrast = []                    # author 1's first piece, author 2's first, ..., author 1's second...
+    for i in range(n):
+        pieces = per_author[i % len(others)]
+        if i // len(others) < len(pieces):
+            contrast.append(pieces[i // len(others)])
+    references = {}
+    for name, pieces in (('held-out Pushkin', reference_pieces(pushkin, n, chars)),
+                         ('held-out contrast', contrast)):
+        extra = {}
+        for metric in EXTRA_METRICS:
+            try:
+                extra.update(metric(None, None, pieces, settings))
+            except Exception as e:
+                print(f'[{name}] metric {metric.__name__} failed: {type(e).__name__}: {e}')
+        references[name] = extra
+    return references
 
 
 def run_result(run: Run, record: dict) -> dict:
@@ -387,6 +472,9 @@ def results_table(results: dict) -> str:
                         + [hyperparameters(r['config'])])
     for tokenizer, bpc in results['unigram_bits_per_char'].items():
         rows.append([f'unigram ({tokenizer})', 'unigram', tokenizer, '—', '—', fmt(bpc)] + blank)
+    for name, extra in results.get('reference', {}).items():
+        rows.append([name, 'text', '—', '—', '—', '—', '—', '—', '—'] + [fmt(extra.get(c)) for c in extra_columns]
+                    + ['—'])
     lines = [header, ['---'] * len(header)] + rows
     return '\n'.join('| ' + ' | '.join(cells) + ' |' for cells in lines)
 
@@ -404,6 +492,13 @@ def write_report(results: dict, folder: Path):
           'Bits per character = validation loss (nats per token) x tokens / characters / ln 2 of the '
           'validation split, the same scale for every tokenizer. The unigram rows are the no-context '
           'baseline: token frequencies alone.', '',
+          f"Style and repetition columns: each run continues {len(STYLE_PROMPTS)} fixed prompts "
+          f"({', '.join('«' + p + '»' for p in STYLE_PROMPTS)}) by {settings['style_chars']} characters "
+          f"(temperature {settings['temperature']}, top_k {settings['top_k'] or 'off'}, seed {settings['seed']}); "
+          'P(Pushkin) is the style meter\'s mean over all their 500-character passages, distinct-2/3 and '
+          'the share of repeated word 4-grams are averaged over the continuations (prompts not counted). '
+          'The held-out rows score as many pieces of the same length cut from held-out Pushkin works and '
+          'from held-out works of the contrast authors.', '',
           '![validation bits per character](curves.png)', '']
     if settings['search']:
         md += ['![parameters against bits per character](search.png)', '']
@@ -511,7 +606,7 @@ def compare(settings: CompareConfig, command: str = '') -> dict:
     from nanopushkin.prepare import prepare_dataset
     if settings.quick:
         settings = dataclasses.replace(settings, budget_seconds=QUICK_BUDGET_SECONDS, eval_interval=20,
-                                       eval_iters=5, sample_chars=120,
+                                       eval_iters=5, sample_chars=120, style_chars=200,
                                        train_args=f'warmup_iters=10 {settings.train_args}')
     if settings.max_tokens < 0 or settings.search < 0 or (not settings.max_tokens and settings.budget_seconds <= 0):
         raise ConfigError('the budget must be positive (--budget_seconds=300 or --max_tokens=2000000) '
@@ -535,7 +630,9 @@ def compare(settings: CompareConfig, command: str = '') -> dict:
     results = {'name': settings.name, 'command': command or 'compare(...)',
                'settings': dataclasses.asdict(settings), 'device': device_name(settings.device),
                'torch': torch.__version__, 'unigram_bits_per_char': unigram,
-               'chars_per_token': chars_per_token, 'runs': []}
+               'chars_per_token': chars_per_token, 'runs': [],
+               'reference': reference_metrics(settings, Path(settings.data_root) / tokenizer_spec(
+                   split_list(settings.tokenizers, 'tokenizers')[0])[2])}
     folder.mkdir(parents=True, exist_ok=True)
     for i, run in enumerate(runs, 1):
         print(f'--- run {i}/{len(runs)}: {run.run_id}')

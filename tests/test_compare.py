@@ -33,14 +33,16 @@ def comparison(tiny_corpus_dir, broken_config, tmp_path_factory):
     tmp = tmp_path_factory.mktemp('compare')
     argv = [f'--archs=linear,gru,{broken_config}', f'--max_tokens={TOKENS}', f'--src={tiny_corpus_dir}',
             f'--data_root={tmp / "data"}', f'--results_dir={tmp / "results"}', '--name=test',
-            '--eval_interval=10', '--eval_iters=2', f'--train_args={TINY}', '--sample_chars=40']
+            '--eval_interval=10', '--eval_iters=2', f'--train_args={TINY}', '--sample_chars=40',
+            '--style_chars=150']
     result = subprocess.run([sys.executable, 'compare.py'] + argv, cwd=ROOT, capture_output=True, text=True,
                             timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
     settings = dataclasses.replace(CompareConfig(), archs=f'linear,gru,{broken_config}', max_tokens=TOKENS,
                                    src=str(tiny_corpus_dir), data_root=str(tmp / 'data'),
                                    results_dir=str(tmp / 'results'), name='test', eval_interval=10,
-                                   eval_iters=2, train_args=TINY, sample_chars=40)
+                                   eval_iters=2, train_args=TINY, sample_chars=40,
+                                   style_chars=150)
     folder = tmp / 'results' / 'test'
     return settings, folder, json.loads((folder / 'results.json').read_text(encoding='utf-8'))
 
@@ -216,18 +218,31 @@ def test_extra_metric_columns_and_a_failing_metric(comparison, monkeypatch):
     """EXTRA_METRICS add columns to the table; one that raises leaves them empty, not the run failed."""
     settings, folder, _ = comparison
 
-    def sample_length(model, tokenizer, sample):
-        return {'sample chars': len(sample)}
+    scored = {}
 
-    def broken_metric(model, tokenizer, sample):
+    def chars_scored(model, tokenizer, texts, settings):
+        scored.setdefault('model' if model is not None else 'reference', []).append(texts)
+        return {'chars scored': sum(len(text) for text in texts)}
+
+    def broken_metric(model, tokenizer, texts, settings):
         raise ValueError('no meter')
 
-    monkeypatch.setattr(cmp, 'EXTRA_METRICS', [sample_length, broken_metric])
+    monkeypatch.setattr(cmp, 'EXTRA_METRICS', [chars_scored, broken_metric])
     results = compare(settings)
     linear = rows_by_id(results)['char-linear']
-    assert linear['status'] == 'done' and linear['extra'] == {'sample chars': len(linear['sample'])}
+    # every run is measured on its continuations of all the style prompts, up to style_chars
+    # characters each (char tokens; a sampled end of text stops one early), the prompts cut off
+    n = len(cmp.STYLE_PROMPTS)
+    assert n >= 4 and len(scored['model']) == 2 and all(len(texts) == n for texts in scored['model'])
+    for texts in scored['model']:
+        assert all(len(text) <= settings.style_chars for text in texts) and len(set(texts)) > 1
+        assert not any(text.startswith(prompt) for text, prompt in zip(texts, cmp.STYLE_PROMPTS))
+    assert linear['status'] == 'done' and linear['extra'] == {'chars scored': sum(map(len, scored['model'][0]))}
+    # the reference rows go through the same metrics: as many pieces, style_chars characters each
+    assert [len(texts) for texts in scored['reference']] == [n, n]
+    assert all(len(text) == settings.style_chars for texts in scored['reference'] for text in texts)
     header = next(line for line in (folder / 'results.md').read_text().splitlines() if line.startswith('| run |'))
-    assert '| sample chars |' in header
+    assert '| chars scored |' in header
 
 
 def test_quick_smoke_run_of_every_architecture(tiny_corpus_dir, tmp_path):
@@ -246,3 +261,32 @@ def test_quick_smoke_run_of_every_architecture(tiny_corpus_dir, tmp_path):
     for row in results['runs']:
         assert row['status'] == 'done', row
         assert row['val_bits_per_char'] < results['unigram_bits_per_char']['char'] + 1.0, row
+
+
+def test_reference_rows_score_held_out_text_like_the_runs(comparison, contrast_dir):
+    """Held-out Pushkin and held-out contrast text, as many pieces of style_chars characters as
+    there are prompts, scored by the same metrics; rows in the table with '—' for the model columns."""
+    settings, folder, _ = comparison
+    meter = ROOT / 'data' / 'style' / 'meter.pt'
+    if not meter.is_file():
+        pytest.skip('no trained style meter (python style.py train)')
+    settings = dataclasses.replace(settings, meter=str(meter), contrast_dir=str(contrast_dir))
+    reference = cmp.reference_metrics(settings, f'{settings.data_root}/char')
+    assert list(reference) == ['held-out Pushkin', 'held-out contrast']
+    pushkin, contrast = reference['held-out Pushkin'], reference['held-out contrast']
+    assert pushkin['P(Pushkin)'] > contrast['P(Pushkin)']       # the meter tells them apart
+    for extra in (pushkin, contrast):
+        assert set(extra) == {'P(Pushkin)', 'distinct-2', 'distinct-3', 'repeated 4-grams'}
+        assert 0 <= extra['repeated 4-grams'] < 0.2 and extra['distinct-2'] > 0.8
+    pieces = cmp.reference_pieces(cmp.held_out_pushkin(f'{settings.data_root}/char'), 4, 150)
+    assert len(pieces) == 4 and all(len(p) == 150 for p in pieces) and pieces[0] != pieces[-1]
+    # the report shows them (the runs reused, only re-measured if another test changed the metrics)
+    again = compare(settings)
+    assert again['reference'] == reference
+    table = (folder / 'results.md').read_text(encoding='utf-8')
+    row = next(line for line in table.splitlines() if line.startswith('| held-out Pushkin |'))
+    assert '| — | — | — |' in row and f"{pushkin['P(Pushkin)']:.3f}" in row
+    assert '| held-out contrast |' in table
+    # without a meter there are no reference rows, and nothing fails
+    assert cmp.reference_metrics(dataclasses.replace(settings, meter=str(folder / 'none.pt')),
+                                 f'{settings.data_root}/char') == {}
