@@ -28,13 +28,25 @@ def broken_config(tmp_path_factory):
 
 
 @pytest.fixture(scope='module')
-def comparison(tiny_corpus_dir, broken_config, tmp_path_factory):
+def meter(corpus_dir, contrast_dir, tmp_path_factory):
+    """A small style meter trained for these tests (a clean clone has none), so the style columns
+    and the reference rows are computed for real."""
+    from nanopushkin.style import StyleConfig, train_meter
+    out = tmp_path_factory.mktemp('meter')
+    train_meter(StyleConfig(meter=str(out / 'meter.pt'), pushkin_dir=str(corpus_dir),
+                            contrast_dir=str(contrast_dir), results_dir=str(out), max_passages=40,
+                            epochs=2, plot=False), log=lambda *args: None)
+    return out / 'meter.pt'
+
+
+@pytest.fixture(scope='module')
+def comparison(tiny_corpus_dir, broken_config, meter, contrast_dir, tmp_path_factory):
     """The command a user runs, on the tiny corpus: two architectures and one that fails."""
     tmp = tmp_path_factory.mktemp('compare')
     argv = [f'--archs=linear,gru,{broken_config}', f'--max_tokens={TOKENS}', f'--src={tiny_corpus_dir}',
             f'--data_root={tmp / "data"}', f'--results_dir={tmp / "results"}', '--name=test',
             '--eval_interval=10', '--eval_iters=2', f'--train_args={TINY}', '--sample_chars=40',
-            '--style_chars=150']
+            '--style_chars=150', f'--meter={meter}', f'--contrast_dir={contrast_dir}']
     result = subprocess.run([sys.executable, 'compare.py'] + argv, cwd=ROOT, capture_output=True, text=True,
                             timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
@@ -42,7 +54,7 @@ def comparison(tiny_corpus_dir, broken_config, tmp_path_factory):
                                    src=str(tiny_corpus_dir), data_root=str(tmp / 'data'),
                                    results_dir=str(tmp / 'results'), name='test', eval_interval=10,
                                    eval_iters=2, train_args=TINY, sample_chars=40,
-                                   style_chars=150)
+                                   style_chars=150, meter=str(meter), contrast_dir=str(contrast_dir))
     folder = tmp / 'results' / 'test'
     return settings, folder, json.loads((folder / 'results.json').read_text(encoding='utf-8'))
 
@@ -263,14 +275,10 @@ def test_quick_smoke_run_of_every_architecture(tiny_corpus_dir, tmp_path):
         assert row['val_bits_per_char'] < results['unigram_bits_per_char']['char'] + 1.0, row
 
 
-def test_reference_rows_score_held_out_text_like_the_runs(comparison, contrast_dir):
+def test_reference_rows_score_held_out_text_like_the_runs(comparison):
     """Held-out Pushkin and held-out contrast text, as many pieces of style_chars characters as
     there are prompts, scored by the same metrics; rows in the table with '—' for the model columns."""
     settings, folder, _ = comparison
-    meter = ROOT / 'data' / 'style' / 'meter.pt'
-    if not meter.is_file():
-        pytest.skip('no trained style meter (python style.py train)')
-    settings = dataclasses.replace(settings, meter=str(meter), contrast_dir=str(contrast_dir))
     reference = cmp.reference_metrics(settings, f'{settings.data_root}/char')
     assert list(reference) == ['held-out Pushkin', 'held-out contrast']
     pushkin, contrast = reference['held-out Pushkin'], reference['held-out contrast']
