@@ -15,8 +15,8 @@ model is cut off at a high learning rate. Evaluations count against the time bud
 run evaluates every eval_interval iterations on eval_iters batches: the same share of each model's
 own compute, whatever its speed. Models are compared in bits per character, which does not depend
 on the tokenizer, next to the unigram baseline (token frequencies, no context at all). Each run's
-style (the style meter's P(Pushkin)) and repetition (distinct-2/3, repeated word 4-grams) are
-measured on its continuations of STYLE_PROMPTS, next to held-out Pushkin and held-out contrast text
+style (the style meter's P(Pushkin), and the share of known words that tells word salad from
+Russian) and repetition (distinct-2/3, repeated word 4-grams) are measured on its continuations of STYLE_PROMPTS, next to held-out Pushkin and held-out contrast text
 scored the same way.
 
 A time budget is the same number of seconds on every device, so on a GPU the same command trains
@@ -280,22 +280,28 @@ def train_run(run: Run) -> dict:
 # {column name: value}; their columns are added to the table. The reference rows call them with
 # model = tokenizer = None and pieces of held-out text.
 def style_metrics(model, tokenizer, texts, settings) -> dict:
-    """The style meter's P(Pushkin) of the texts (mean over all their 500-character passages; '—'
-    when there is no trained meter, see `python style.py train`) and how much they repeat themselves
-    (each text measured on its own, then averaged)."""
-    from nanopushkin.style import load_meter, repetition_metrics, score_texts
+    """The style meter's P(Pushkin) of the texts (mean over all their 500-character passages), the
+    share of their words that the meter's training works know (P(Pushkin) judges character n-grams,
+    so word salad of Pushkin's syllables scores high; this column shows it), both '—' when there is
+    no trained meter (see `python style.py train`), and how much they repeat themselves. The
+    per-text metrics are measured on each text alone, then averaged."""
+    from nanopushkin.style import known_word_share, load_meter, repetition_metrics, score_texts
     try:
-        probs = np.concatenate(score_texts(load_meter(settings.meter), texts))
-        p_pushkin = float(probs.mean()) if len(probs) else None
+        meter = load_meter(settings.meter)
     except FileNotFoundError:
-        p_pushkin = None
-    reps = [repetition_metrics(text) for text in texts]
+        meter = None
+    per_text = [repetition_metrics(text) for text in texts]
+    if meter is not None:
+        for metrics, text in zip(per_text, texts):
+            metrics['known_words'] = known_word_share(text, meter.vocabulary)
+        probs = np.concatenate(score_texts(meter, texts))
 
     def mean(key):
-        values = [r[key] for r in reps if not math.isnan(r[key])]
+        values = [m[key] for m in per_text if key in m and not math.isnan(m[key])]
         return float(np.mean(values)) if values else None
-    return {'P(Pushkin)': p_pushkin, 'distinct-2': mean('distinct_2'), 'distinct-3': mean('distinct_3'),
-            'repeated 4-grams': mean('repeated_4gram_share')}
+    return {'P(Pushkin)': float(probs.mean()) if meter is not None and len(probs) else None,
+            'known words': mean('known_words'), 'distinct-2': mean('distinct_2'),
+            'distinct-3': mean('distinct_3'), 'repeated 4-grams': mean('repeated_4gram_share')}
 
 
 EXTRA_METRICS = [style_metrics]
@@ -455,7 +461,7 @@ def hyperparameters(config: dict) -> str:
 
 def results_table(results: dict) -> str:
     """The markdown table of results.md: runs best first, then failed runs, then the baselines."""
-    extra_columns = sorted({key for row in results['runs'] for key in row.get('extra', {})})
+    extra_columns = list(dict.fromkeys(key for row in results['runs'] for key in row.get('extra', {})))
     header = ['run', 'model', 'tokenizer', 'params', 'val loss', 'val bits/char', 'tokens seen', 'tokens/s',
               'wall time'] + extra_columns + ['hyperparameters']
     rows = []
@@ -495,7 +501,8 @@ def write_report(results: dict, folder: Path):
           f"Style and repetition columns: each run continues {len(STYLE_PROMPTS)} fixed prompts "
           f"({', '.join('«' + p + '»' for p in STYLE_PROMPTS)}) by {settings['style_chars']} characters "
           f"(temperature {settings['temperature']}, top_k {settings['top_k'] or 'off'}, seed {settings['seed']}); "
-          'P(Pushkin) is the style meter\'s mean over all their 500-character passages, distinct-2/3 and '
+          'P(Pushkin) is the style meter\'s mean over all their 500-character passages, known words the '
+          'share of their words that occur in the meter\'s training works (of all five authors), distinct-2/3 and '
           'the share of repeated word 4-grams are averaged over the continuations (prompts not counted). '
           'The held-out rows score as many pieces of the same length cut from held-out Pushkin works and '
           'from held-out works of the contrast authors.', '',

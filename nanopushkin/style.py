@@ -21,7 +21,10 @@ authors apart (not just Pushkin from "the others"): each contrast author gets we
 which did better than a single "not Pushkin" class on inner folds of the training works (see
 results/style/README.md).
 
-The same module gives repetition metrics (distinct-n, repeated 4-grams) for generated text.
+The same module gives metrics for generated text that the meter cannot see: how much it repeats
+itself (distinct-n, repeated 4-grams) and how many of its words are real (known_word_share). The
+meter judges character n-grams, so word salad made of Pushkin's syllables can score high; the share
+of known words tells such text apart from real Russian.
 """
 import json
 import time
@@ -40,7 +43,7 @@ MAX_N = 5                    # character n-grams of length 1..MAX_N
 LOG2_BUCKETS = 18            # hashed into 2^18 feature buckets
 PUSHKIN = 'Pushkin'
 METER_FORMAT = 'nanopushkin-style-meter'
-METER_VERSION = 2             # 2: one weight column per author, idf; 1 (no key): binary, no idf
+METER_VERSION = 3             # 3: + vocabulary; 2: one weight column per author, idf; 1: binary
 
 
 @dataclass
@@ -360,10 +363,21 @@ def roc_auc(pos_scores, neg_scores) -> float:
     return float(u / (len(pos) * len(neg)))
 
 
-def evaluate(probs: dict[str, np.ndarray], group=4) -> dict:
+def pair_margins(scores: dict[str, torch.Tensor], authors: list[str]) -> dict:
+    """{contrast author: (margins of Pushkin's passages, margins of the author's passages)}, where a
+    passage's margin is its Pushkin score minus that author's score (the columns of a five-author
+    meter, authors[c] for column c). The margin answers "Pushkin or this author?" alone, while
+    P(Pushkin) must also beat every other author."""
+    pushkin = scores[PUSHKIN]
+    return {a: ((pushkin[:, 0] - pushkin[:, c]).numpy(), (scores[a][:, 0] - scores[a][:, c]).numpy())
+            for c, a in enumerate(authors) if c and a in scores}
+
+
+def evaluate(probs: dict[str, np.ndarray], group=4, margins=None) -> dict:
     """Per author: passages, mean P(Pushkin), accuracy at 0.5, and (contrast authors) the AUC of
     Pushkin's passages against that author's. auc_group is the same for texts of `group`
-    passages (2000 characters), scored by their mean P, as a set of samples is."""
+    passages (2000 characters), scored by their mean P, as a set of samples is. auc_pair, where
+    `margins` (pair_margins) are given, ranks by the margin over that author alone."""
     def group_means(p):
         n = len(p) // group * group
         return p[:n].reshape(-1, group).mean(1)
@@ -378,6 +392,7 @@ def evaluate(probs: dict[str, np.ndarray], group=4) -> dict:
             'accuracy': float(((p > 0.5) == is_pushkin).mean()) if len(p) else float('nan'),
             'auc': None if is_pushkin else roc_auc(pushkin, p),
             'auc_group': None if is_pushkin else roc_auc(group_means(pushkin), group_means(p)),
+            'auc_pair': roc_auc(*margins[author]) if margins and author in margins else None,
         }
     return report
 
@@ -397,6 +412,7 @@ class Meter:
     max_n: int = MAX_N
     log2_buckets: int = LOG2_BUCKETS
     idf: np.ndarray | None = None                # idf per bucket (None: every bucket weighs 1)
+    vocabulary: frozenset = frozenset()          # the words of the training passages (words_of)
     info: dict = field(default_factory=dict)     # held-out works and figures, for the record
 
     def passage_probs(self, passages) -> np.ndarray:
@@ -405,9 +421,14 @@ class Meter:
             return np.zeros(0)
         return self.probs_of_features(featurize(passages, self.max_n, self.log2_buckets, self.idf))
 
+    def scores_of_features(self, X: Features) -> torch.Tensor:
+        """x . w + b of each row of X (made by featurize with this meter's settings): one score per
+        author and row, or one per row for a binary meter."""
+        return X.matvec(self.w) + torch.as_tensor(self.b, dtype=torch.float32)
+
     def probs_of_features(self, X: Features) -> np.ndarray:
-        """P(Pushkin) of each row of X (made by featurize with this meter's settings)."""
-        scores = X.matvec(self.w) + torch.as_tensor(self.b, dtype=torch.float32)
+        """P(Pushkin) of each row of X."""
+        scores = self.scores_of_features(X)
         p = torch.sigmoid(scores) if self.w.dim() == 1 else torch.softmax(scores, dim=1)[:, 0]
         return p.numpy().astype(float)
 
@@ -420,7 +441,7 @@ class Meter:
                     'authors': list(self.authors), 'max_n': self.max_n,
                     'log2_buckets': self.log2_buckets, 'passage_chars': PASSAGE_CHARS,
                     'idf': None if self.idf is None else torch.from_numpy(self.idf),
-                    'info': self.info}, tmp)
+                    'vocabulary': '\n'.join(sorted(self.vocabulary)), 'info': self.info}, tmp)
         tmp.replace(path)
 
 
@@ -437,7 +458,9 @@ def load_meter(path='data/style/meter.pt') -> Meter:
                          f'code reads {METER_VERSION}); retrain it with `python style.py train`')
     idf = None if d['idf'] is None else d['idf'].numpy()
     b = d['b'] if d['w'].dim() > 1 else float(d['b'])
-    return Meter(d['w'], b, d['method'], d['authors'], d['max_n'], d['log2_buckets'], idf, d['info'])
+    vocabulary = frozenset(d['vocabulary'].split('\n')) if d['vocabulary'] else frozenset()
+    return Meter(d['w'], b, d['method'], d['authors'], d['max_n'], d['log2_buckets'], idf, vocabulary,
+                 d['info'])
 
 
 def score_texts(meter: Meter, texts) -> list[np.ndarray]:
@@ -478,7 +501,7 @@ def format_scores(passages, probs, width=70) -> str:
 
 
 # -----------------------------------------------------------------------------
-# repetition metrics for generated text
+# metrics for generated text: repetition, real words
 
 _WORD = re.compile(r'\w+(?:-\w+)*')
 
@@ -514,6 +537,14 @@ def repetition_metrics(text: str) -> dict:
             'repeated_4gram_share': repeated / len(fours) if fours else float('nan')}
 
 
+def known_word_share(text: str, vocabulary) -> float:
+    """The share of the text's words (words_of) that occur in `vocabulary`, a meter's training words
+    (the training works of all five authors). Real text scores about 0.92 (names and rare forms are
+    missing), word salad much less; nan for a text without words."""
+    words = words_of(text)
+    return sum(w in vocabulary for w in words) / len(words) if words else float('nan')
+
+
 # -----------------------------------------------------------------------------
 # training: the whole experiment behind `python style.py train`
 
@@ -537,6 +568,7 @@ def train_meter(cfg: StyleConfig, log=print) -> dict:
     log('passages (train / held-out): ' + ', '.join(
         f'{a} {data[0][1].count(a)} / {data[1][1].count(a)}' for a in splits))
     idf = inverse_document_frequency(data[0][0])           # from the training passages only
+    vocabulary = frozenset(word for passage in data[0][0] for word in words_of(passage))
     X_train = featurize(data[0][0], idf=idf)
     authors, classes = author_classes(data[0][1])
     weights = class_weights(data[0][1])
@@ -552,10 +584,13 @@ def train_meter(cfg: StyleConfig, log=print) -> dict:
             w, b = train_logreg(X_train, classes, weights, cfg.epochs, cfg.batch_size, cfg.learning_rate)
         else:
             w, b = train_naive_bayes(X_train, classes, weights, cfg.nb_alpha)
-        meter = Meter(w, b, method, authors, idf=idf)
-        probs = meter.probs_of_features(X_val)
-        by_author = {a: probs[[i for i, x in enumerate(data[1][1]) if x == a]] for a in splits}
-        report = evaluate(by_author)
+        meter = Meter(w, b, method, authors, idf=idf, vocabulary=vocabulary)
+        probs, scores = meter.probs_of_features(X_val), meter.scores_of_features(X_val)
+        rows = {a: [i for i, x in enumerate(data[1][1]) if x == a] for a in splits}
+        by_author = {a: probs[rows[a]] for a in splits}
+        one_column_per_author = scores.dim() == 2 and scores.shape[1] == len(authors)
+        margins = pair_margins({a: scores[rows[a]] for a in splits}, authors) if one_column_per_author else None
+        report = evaluate(by_author, margins=margins)
         metrics['models'][method] = {'seconds': round(time.time() - t1, 2), 'held_out': report}
         log(f'\n{method}: trained in {time.time() - t1:.1f}s; held-out passages:')
         log(format_report(report))
@@ -576,12 +611,13 @@ def train_meter(cfg: StyleConfig, log=print) -> dict:
 
 
 def format_report(report: dict) -> str:
-    lines = [f'{"author":<10} {"passages":>8} {"mean P":>7} {"accuracy":>8} {"AUC":>6} {"AUC 2000 chars":>15}']
+    def auc(value):
+        return '' if value is None else f'{value:.3f}'
+    lines = [f'{"author":<10} {"passages":>8} {"mean P":>7} {"accuracy":>8} {"AUC":>6} {"AUC 2000 chars":>15} '
+             f'{"AUC pair":>9}']
     for author, r in report.items():
-        auc = '' if r['auc'] is None else f'{r["auc"]:.3f}'
-        auc_group = '' if r['auc_group'] is None else f'{r["auc_group"]:.3f}'
         lines.append(f'{author:<10} {r["passages"]:>8} {r["mean_p"]:>7.3f} {r["accuracy"]:>8.3f} '
-                     f'{auc:>6} {auc_group:>15}')
+                     f'{auc(r["auc"]):>6} {auc(r["auc_group"]):>15} {auc(r.get("auc_pair")):>9}')
     return '\n'.join(lines)
 
 

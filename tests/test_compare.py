@@ -284,13 +284,18 @@ def test_reference_rows_score_held_out_text_like_the_runs(comparison):
     pushkin, contrast = reference['held-out Pushkin'], reference['held-out contrast']
     assert pushkin['P(Pushkin)'] > contrast['P(Pushkin)']       # the meter tells them apart
     for extra in (pushkin, contrast):
-        assert set(extra) == {'P(Pushkin)', 'distinct-2', 'distinct-3', 'repeated 4-grams'}
+        assert set(extra) == {'P(Pushkin)', 'known words', 'distinct-2', 'distinct-3', 'repeated 4-grams'}
         assert 0 <= extra['repeated 4-grams'] < 0.2 and extra['distinct-2'] > 0.8
+        assert 0.5 < extra['known words'] < 1       # real text, new works: most words, not all
     pieces = cmp.reference_pieces(cmp.held_out_pushkin(f'{settings.data_root}/char'), 4, 150)
     assert len(pieces) == 4 and all(len(p) == 150 for p in pieces) and pieces[0] != pieces[-1]
     # the report shows them (the runs reused, only re-measured if another test changed the metrics)
     again = compare(settings)
     assert again['reference'] == reference
+    # the tiny models write word salad: fewer known words than real text, whatever P(Pushkin) says
+    runs = [row for row in again['runs'] if row['status'] == 'done']
+    print({row['run_id']: row['extra'] for row in runs}, reference)
+    assert runs and all(row['extra']['known words'] < pushkin['known words'] - 0.1 for row in runs)
     table = (folder / 'results.md').read_text(encoding='utf-8')
     row = next(line for line in table.splitlines() if line.startswith('| held-out Pushkin |'))
     assert '| — | — | — |' in row and f"{pushkin['P(Pushkin)']:.3f}" in row

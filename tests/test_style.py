@@ -1,6 +1,7 @@
 """The style meter: normalization, passages, hashed n-gram features, AUC, training on a small
 slice of the real corpora, the `python style.py` commands, and the repetition metrics."""
 import importlib.util
+import json
 import math
 from pathlib import Path
 
@@ -10,10 +11,11 @@ import torch
 
 from nanopushkin.corpus import VAL_WORKS, Work, read_works, split_works
 from nanopushkin.style import (MAX_N, METER_FORMAT, MIN_PASSAGE_CHARS, PASSAGE_CHARS, Meter,
-                               author_classes, class_weights, cut_passages, featurize, hash_ngram,
-                               inverse_document_frequency, load_meter, ngram_buckets, normalize,
-                               passages_of, repetition_metrics, roc_auc, score_texts, split_contrast,
-                               style_line, train_logreg, train_naive_bayes)
+                               author_classes, class_weights, cut_passages, evaluate, featurize,
+                               hash_ngram, inverse_document_frequency, known_word_share, load_meter,
+                               ngram_buckets, normalize, pair_margins, passages_of, repetition_metrics,
+                               roc_auc, score_texts, split_contrast, style_line, train_logreg,
+                               train_naive_bayes)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -121,6 +123,22 @@ def test_roc_auc_is_the_pairwise_win_rate_with_ties_as_half():
     assert math.isnan(roc_auc([], [0.5]))
 
 
+def test_pair_margins_and_the_pair_auc_by_hand():
+    # columns: Pushkin, Gogol, Lermontov; a passage's margin over an author is its Pushkin score minus his
+    scores = {'Pushkin': torch.tensor([[2., 0., 1.], [0., 1., 3.]]),
+              'Gogol': torch.tensor([[0., 1., 0.]]),
+              'Lermontov': torch.tensor([[1., 0., 0.], [0., 2., 4.]])}
+    margins = pair_margins(scores, ['Pushkin', 'Gogol', 'Lermontov'])
+    assert {a: (list(p), list(q)) for a, (p, q) in margins.items()} == {
+        'Gogol': ([2., -1.], [-1.]), 'Lermontov': ([1., -3.], [1., -4.])}
+    probs = {a: torch.softmax(s, 1)[:, 0].numpy() for a, s in scores.items()}
+    report = evaluate(probs, margins=margins)
+    assert report['Gogol']['auc_pair'] == 1.5 / 2            # 2 > -1, -1 = -1 (a tie counts half)
+    assert report['Lermontov']['auc_pair'] == 2.5 / 4        # 1 = 1, 1 > -4, -3 < 1, -3 > -4
+    assert report['Pushkin']['auc_pair'] is None
+    assert evaluate(probs)['Gogol']['auc_pair'] is None                  # no margins: no column
+
+
 def test_split_contrast_holds_out_every_fifth_by_file_size(tmp_path):
     works = []
     for i in range(12):
@@ -194,7 +212,13 @@ def test_train_saves_a_loadable_meter_and_metrics(trained_meter):
     assert meter.w.shape == (2 ** 18, len(meter.authors)) and meter.idf.shape == (2 ** 18,)
     held_out = meter.info['held_out_works']
     assert held_out['Pushkin'] == list(VAL_WORKS) and set(held_out) >= {'Chekhov', 'Gogol'}
+    assert {'и', 'не', 'он', 'сказал'} <= meter.vocabulary and len(meter.vocabulary) > 1000
     assert (trained_meter / 'metrics.json').is_file() and (trained_meter / 'histogram.png').is_file()
+    metrics = json.loads((trained_meter / 'metrics.json').read_text(encoding='utf-8'))
+    for author, report in metrics['models']['logreg']['held_out'].items():    # one column per author
+        assert (report['auc_pair'] is None) == (author == 'Pushkin'), author
+        assert author == 'Pushkin' or 0 <= report['auc_pair'] <= 1
+    assert all(r['auc_pair'] is None for r in metrics['models']['nb']['held_out'].values())  # two columns
 
 
 def test_score_prints_every_passage_and_a_last_style_line(trained_meter, corpus_dir, tmp_path, capsys):
@@ -260,8 +284,9 @@ def test_load_meter_rejects_other_files(tmp_path):
 def test_a_binary_meter_is_a_sigmoid_and_survives_save_and_load(tmp_path):
     w = torch.zeros(2 ** 18)
     w[hash_ngram('а')] = 5.0
-    Meter(w, -1.0).save(tmp_path / 'meter.pt')
+    Meter(w, -1.0, vocabulary=frozenset({'кто-то', 'дом'})).save(tmp_path / 'meter.pt')
     meter = load_meter(tmp_path / 'meter.pt')
+    assert meter.vocabulary == {'кто-то', 'дом'}
     x = featurize(['аааа бббб'])
     expected = torch.sigmoid(x.matvec(w) - 1.0).item()
     assert abs(meter.passage_probs(['аааа бббб'])[0] - expected) < 1e-6
@@ -281,3 +306,10 @@ def test_repetition_metrics_by_hand():
     assert loop['repeated_4gram_share'] == 1.0 and loop['distinct_2'] == 4 / 39
     one = repetition_metrics('Слово')
     assert all(math.isnan(v) for v in one.values())
+
+
+def test_known_word_share_by_hand():
+    vocabulary = {'мой', 'дядя', 'кто-то'}
+    assert known_word_share('Мой дядя, кто-то — и я!', vocabulary) == 3 / 5      # 'и', 'я' unknown
+    assert known_word_share('Мойдядя кт-то', vocabulary) == 0.0
+    assert math.isnan(known_word_share('... — !', vocabulary))
