@@ -150,16 +150,19 @@ def ngram_buckets(text: str, max_n=MAX_N, log2_buckets=LOG2_BUCKETS) -> np.ndarr
     overflow exactly like `& MASK64`.
     """
     codes = np.array([ord(c) for c in text], dtype=np.uint64)
-    buckets = []
-    for n in range(1, max_n + 1):
-        windows = len(codes) - n + 1
-        if windows <= 0:
-            break
-        h = np.full(windows, n, dtype=np.uint64)
-        for k in range(n):                       # h = h * P + c, for the k-th character of each window
-            h = h * np.uint64(_PRIME) + codes[k:k + windows]
-        buckets.append((h * np.uint64(_MIX)) >> np.uint64(64 - log2_buckets))
+    buckets = [(window_hashes(codes, n) * np.uint64(_MIX)) >> np.uint64(64 - log2_buckets)
+               for n in range(1, min(max_n, len(codes)) + 1)]
     return np.concatenate(buckets) if buckets else np.zeros(0, dtype=np.uint64)
+
+
+def window_hashes(codes: np.ndarray, n: int) -> np.ndarray:
+    """The polynomial hash of hash_ngram (before its bucket step) of every window of n code points
+    (uint64) in codes, window i starting at codes[i]."""
+    windows = len(codes) - n + 1
+    h = np.full(windows, n, dtype=np.uint64)
+    for k in range(n):                           # h = h * P + c, for the k-th character of each window
+        h = h * np.uint64(_PRIME) + codes[k:k + windows]
+    return h
 
 
 @dataclass
@@ -591,6 +594,8 @@ def train_meter(cfg: StyleConfig, log=print) -> dict:
         one_column_per_author = scores.dim() == 2 and scores.shape[1] == len(authors)
         margins = pair_margins({a: scores[rows[a]] for a in splits}, authors) if one_column_per_author else None
         report = evaluate(by_author, margins=margins)
+        for author, r in report.items():     # what the known-words column of compare reads for real text
+            r['known_words'] = float(np.mean([known_word_share(data[1][0][i], vocabulary) for i in rows[author]]))
         metrics['models'][method] = {'seconds': round(time.time() - t1, 2), 'held_out': report}
         log(f'\n{method}: trained in {time.time() - t1:.1f}s; held-out passages:')
         log(format_report(report))
@@ -614,10 +619,11 @@ def format_report(report: dict) -> str:
     def auc(value):
         return '' if value is None else f'{value:.3f}'
     lines = [f'{"author":<10} {"passages":>8} {"mean P":>7} {"accuracy":>8} {"AUC":>6} {"AUC 2000 chars":>15} '
-             f'{"AUC pair":>9}']
+             f'{"AUC pair":>9} {"known words":>12}']
     for author, r in report.items():
         lines.append(f'{author:<10} {r["passages"]:>8} {r["mean_p"]:>7.3f} {r["accuracy"]:>8.3f} '
-                     f'{auc(r["auc"]):>6} {auc(r["auc_group"]):>15} {auc(r.get("auc_pair")):>9}')
+                     f'{auc(r["auc"]):>6} {auc(r["auc_group"]):>15} {auc(r.get("auc_pair")):>9} '
+                     f'{r.get("known_words", float("nan")):>12.3f}')
     return '\n'.join(lines)
 
 

@@ -218,6 +218,7 @@ def test_train_saves_a_loadable_meter_and_metrics(trained_meter):
     for author, report in metrics['models']['logreg']['held_out'].items():    # one column per author
         assert (report['auc_pair'] is None) == (author == 'Pushkin'), author
         assert author == 'Pushkin' or 0 <= report['auc_pair'] <= 1
+        assert 0.5 < report['known_words'] < 1          # held-out works: most of their words, not all
     assert all(r['auc_pair'] is None for r in metrics['models']['nb']['held_out'].values())  # two columns
 
 
