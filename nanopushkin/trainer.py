@@ -512,8 +512,12 @@ def _train(config, device, rank, world_size):
         return summarize(evaluate(), best_val_loss, iter_num, tokens_seen, elapsed(), 0.0, raw_model, out_dir)
     # the curve starts at the untrained (or pretrained) model; a resumed run has logged this point
     last_eval = evaluate(final=stop) if config.init_from != 'resume' or stop else None
-    progress = tqdm(total=config.max_iters, initial=iter_num, disable=not (master and config.progress),
-                    unit='it', dynamic_ncols=True)
+    # the bar's total is the iterations that will run, when they are known: not under a time budget
+    total_iters = config.max_iters
+    if config.max_tokens > 0:
+        total_iters = min(total_iters, math.ceil(config.max_tokens / tokens_per_iter))
+    progress = tqdm(total=None if config.max_seconds > 0 else total_iters, initial=iter_num,
+                    disable=not (master and config.progress), unit='it', dynamic_ncols=True)
     window_seconds, window_tokens = 0.0, 0  # tokens/s over the last log_interval iterations
     try:
         while not stop:

@@ -187,7 +187,7 @@ def test_gpt_generation_past_block_size_uses_the_last_block_size_tokens():
         logits, state = model.step(idx[:, t:t + 1], state)
         window = idx[:, max(0, t + 1 - 8):t + 1]
         torch.testing.assert_close(logits, model(window)[0][:, -1])  # nanoGPT's crop, exactly
-    assert state['tokens'].shape == (2, 20)
+    assert state['tokens'].shape == (2, 8)      # the state holds one window, not the whole history
     logits, _ = model.step(idx)  # a prompt longer than block_size
     torch.testing.assert_close(logits, model(idx[:, -8:])[0][:, -1])
     with pytest.raises(ValueError, match='block_size'):

@@ -154,4 +154,5 @@ class GPT(LanguageModel):
             past = None
         x, kv = self._run(tokens[:, -self.config.block_size:] if past is None else idx_new, past)
         logits = self.lm_head(x[:, -1])
-        return logits, {'tokens': tokens, 'kv': kv}
+        # only the last block_size tokens can ever be encoded again: the state keeps no more
+        return logits, {'tokens': tokens[:, -self.config.block_size:], 'kv': kv}
