@@ -34,11 +34,14 @@ def load_model(cfg, device):
 
 
 def style_verdict(meter, text):
-    from nanopushkin.style import MIN_PASSAGE_CHARS, score_texts
+    """P(Pushkin) of the continuation and, where the meter has a vocabulary, the share of its words
+    that are real (P(Pushkin) alone rewards word salad made of Pushkin's syllables)."""
+    from nanopushkin.style import MIN_PASSAGE_CHARS, known_word_share, score_texts
     probs = score_texts(meter, [text])[0]
     if len(probs) == 0:
         return f'style: too short to score (the meter needs {MIN_PASSAGE_CHARS} characters)'
-    return f'style: P(Pushkin) = {probs.mean():.2f} (mean over {len(probs)} passages of the continuation)'
+    known = f', known words {known_word_share(text, meter.vocabulary):.2f}' if meter.vocabulary else ''
+    return f'style: P(Pushkin) = {probs.mean():.2f}{known} (mean over {len(probs)} passages of the continuation)'
 
 
 def main(argv):

@@ -58,8 +58,9 @@ def main(argv) -> int:
             train_meter(cfg)
         else:
             text = read_input(file, cfg)
-            passages, probs = score_text(load_meter(cfg.meter), text)
-            print(format_scores(passages, probs))
+            meter = load_meter(cfg.meter)
+            passages, probs = score_text(meter, text)
+            print(format_scores(passages, probs, meter.vocabulary))
     except (ValueError, FileNotFoundError) as e:
         print(f'error: {e}', file=sys.stderr)
         return 1

@@ -493,12 +493,18 @@ def style_line(probs) -> str:
     return f'style: P(Pushkin)={probs.mean():.2f} over {len(probs)} passage{"s" if len(probs) != 1 else ""}'
 
 
-def format_scores(passages, probs, width=70) -> str:
-    """One line per passage (its number, P(Pushkin), how it begins), then the style line."""
+def format_scores(passages, probs, vocabulary=frozenset(), width=70) -> str:
+    """One line per passage (its number, P(Pushkin), how it begins), the share of known words (given
+    the meter's vocabulary), then the style line."""
     lines = [f'{"passage":>7} {"P(Pushkin)":>10}  begins']
     for i, (passage, p) in enumerate(zip(passages, probs), 1):
         begins = passage if len(passage) <= width else passage[:width - 3] + '...'
         lines.append(f'{i:>7} {p:>10.3f}  {begins}')
+    if vocabulary:
+        words = [w for passage in passages for w in words_of(passage)]
+        known = sum(w in vocabulary for w in words)
+        lines.append(f'known words: {known / len(words):.2f} ({known} of the {len(words)} words occur in the '
+                     f'meter\'s training works)')
     lines.append(style_line(probs))
     return '\n'.join(lines)
 

@@ -372,7 +372,17 @@ def test_sample_py_streams_samples_from_a_checkpoint(trained_run, tmp_path, caps
     sample.main(args + ['--stream=False', '--style', f'--meter={tmp_path / "meter.pt"}'])
     out, err = capsys.readouterr()
     assert out == result.stdout
-    assert err.count('style: P(Pushkin) = 0.50') == 2
+    assert err.count('style: P(Pushkin) = 0.50 (mean over') == 2
+    # a meter with a vocabulary adds the share of the continuation's words it knows
+    from nanopushkin.style import known_word_share, words_of
+    continuations = [s[len(prompt):] for s in samples[:2]]
+    vocabulary = frozenset(words_of(continuations[0])[::2])
+    Meter(torch.zeros(2 ** LOG2_BUCKETS), 0.0, vocabulary=vocabulary).save(tmp_path / 'meter.pt')
+    sample.main(args + ['--stream=False', '--style', f'--meter={tmp_path / "meter.pt"}'])
+    verdicts = [line for line in capsys.readouterr().err.splitlines() if line.startswith('style:')]
+    assert verdicts == [f'style: P(Pushkin) = 0.50, known words {known_word_share(c, vocabulary):.2f} '
+                        f'(mean over {verdicts[i].split("over ")[1]}' for i, c in enumerate(continuations)]
+    assert 0 < known_word_share(continuations[0], vocabulary) < 1
 
 
 def test_sample_py_beam_search_and_empty_prompt(trained_run, capsys):

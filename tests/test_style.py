@@ -229,8 +229,9 @@ def test_score_prints_every_passage_and_a_last_style_line(trained_meter, corpus_
     assert load_cli().main(['score', str(f), f'--meter={trained_meter / "meter.pt"}']) == 0
     lines = capsys.readouterr().out.strip().split('\n')
     n = int(lines[-1].split(' over ')[1].split()[0])
-    assert n == 3 and len(lines) == 1 + n + 1                 # header, one line per passage, summary
-    probs = [float(line.split()[1]) for line in lines[1:-1]]
+    assert n == 3 and len(lines) == 1 + n + 2         # header, one line per passage, known words, summary
+    probs = [float(line.split()[1]) for line in lines[1:-2]]
+    assert lines[-2].startswith('known words: 0.') and "of the" in lines[-2]
     assert lines[-1] == f'style: P(Pushkin)={np.mean(probs):.2f} over 3 passages'
 
 
