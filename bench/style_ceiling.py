@@ -18,7 +18,7 @@ or another kind of model would reach it, on the same data and the same split as 
      any P(Pushkin) read linearly off these scores.
 
 Usage: python bench/style_ceiling.py [--pushkin_dir=...] [--contrast_dir=...] [--order=8]
-Takes about 2 minutes on 2 CPU cores. The figures are in results/style/README.md.
+Takes about a minute on 2 CPU cores. The figures are in results/style/README.md.
 """
 import os
 import sys
@@ -132,7 +132,7 @@ def main(cfg: CeilingConfig):
     w, b = train_logreg(featurize(texts, idf=idf), classes, class_weights(labels))
     meter = Meter(w, b, 'logreg', authors, idf=idf)
     meter_scores = {a: meter.scores_of_features(featurize(held_out[a], idf=idf)) for a in authors}
-    meter_p = {a: torch.softmax(s, 1)[:, 0].numpy() for a, s in meter_scores.items()}
+    meter_p = {a: meter.probs_of_scores(s) for a, s in meter_scores.items()}
     print(f'meter trained ({time.time() - t0:.0f}s)', flush=True)
 
     # 3: one language model per author, on the same training passages

@@ -16,8 +16,8 @@ run evaluates every eval_interval iterations on eval_iters batches: the same sha
 own compute, whatever its speed. Models are compared in bits per character, which does not depend
 on the tokenizer, next to the unigram baseline (token frequencies, no context at all). Each run's
 style (the style meter's P(Pushkin), and the share of known words that tells word salad from
-Russian) and repetition (distinct-2/3, repeated word 4-grams) are measured on its continuations of STYLE_PROMPTS, next to held-out Pushkin and held-out contrast text
-scored the same way.
+Russian) and repetition (distinct-2/3, repeated word 4-grams) are measured on its continuations of
+STYLE_PROMPTS, next to held-out Pushkin and held-out contrast text scored the same way.
 
 A time budget is the same number of seconds on every device, so on a GPU the same command trains
 every model on many more tokens (and on a busy machine on fewer: use a token budget when numbers

@@ -431,7 +431,11 @@ class Meter:
 
     def probs_of_features(self, X: Features) -> np.ndarray:
         """P(Pushkin) of each row of X."""
-        scores = self.scores_of_features(X)
+        return self.probs_of_scores(self.scores_of_features(X))
+
+    def probs_of_scores(self, scores: torch.Tensor) -> np.ndarray:
+        """P(Pushkin) from scores_of_features: the sigmoid of a binary meter's one score, or the softmax
+        share of column 0 (Pushkin) among the authors' scores."""
         p = torch.sigmoid(scores) if self.w.dim() == 1 else torch.softmax(scores, dim=1)[:, 0]
         return p.numpy().astype(float)
 
@@ -501,10 +505,8 @@ def format_scores(passages, probs, vocabulary=frozenset(), width=70) -> str:
         begins = passage if len(passage) <= width else passage[:width - 3] + '...'
         lines.append(f'{i:>7} {p:>10.3f}  {begins}')
     if vocabulary:
-        words = [w for passage in passages for w in words_of(passage)]
-        known = sum(w in vocabulary for w in words)
-        lines.append(f'known words: {known / len(words):.2f} ({known} of the {len(words)} words occur in the '
-                     f'meter\'s training works)')
+        share = known_word_share(' '.join(passages), vocabulary)
+        lines.append(f'known words: {share:.2f} (the share of the words that occur in the meter\'s training works)')
     lines.append(style_line(probs))
     return '\n'.join(lines)
 
@@ -578,13 +580,19 @@ def train_meter(cfg: StyleConfig, log=print) -> dict:
         f'{a} {data[0][1].count(a)} / {data[1][1].count(a)}' for a in splits))
     idf = inverse_document_frequency(data[0][0])           # from the training passages only
     vocabulary = frozenset(word for passage in data[0][0] for word in words_of(passage))
+    log(f'vocabulary (for known words): {len(vocabulary)} word forms of the training passages')
+    rows = {a: [i for i, x in enumerate(data[1][1]) if x == a] for a in splits}   # held-out passages
+    # what the known-words column of compare reads for real text, per author (the same for both models)
+    known_words = {a: float(np.mean([known_word_share(data[1][0][i], vocabulary) for i in rows[a]]))
+                   for a in splits}
     X_train = featurize(data[0][0], idf=idf)
     authors, classes = author_classes(data[0][1])
     weights = class_weights(data[0][1])
     X_val = featurize(data[1][0], idf=idf)
     t_features = time.time() - t0
 
-    metrics = {'method': cfg.method, 'held_out_works': {a: [w.name for w in s[1]] for a, s in splits.items()},
+    metrics = {'method': cfg.method, 'vocabulary_words': len(vocabulary),
+               'held_out_works': {a: [w.name for w in s[1]] for a, s in splits.items()},
                'models': {}}
     held_out_probs = {}
     for method in ('logreg', 'nb'):
@@ -594,14 +602,14 @@ def train_meter(cfg: StyleConfig, log=print) -> dict:
         else:
             w, b = train_naive_bayes(X_train, classes, weights, cfg.nb_alpha)
         meter = Meter(w, b, method, authors, idf=idf, vocabulary=vocabulary)
-        probs, scores = meter.probs_of_features(X_val), meter.scores_of_features(X_val)
-        rows = {a: [i for i, x in enumerate(data[1][1]) if x == a] for a in splits}
+        scores = meter.scores_of_features(X_val)
+        probs = meter.probs_of_scores(scores)
         by_author = {a: probs[rows[a]] for a in splits}
         one_column_per_author = scores.dim() == 2 and scores.shape[1] == len(authors)
         margins = pair_margins({a: scores[rows[a]] for a in splits}, authors) if one_column_per_author else None
         report = evaluate(by_author, margins=margins)
-        for author, r in report.items():     # what the known-words column of compare reads for real text
-            r['known_words'] = float(np.mean([known_word_share(data[1][0][i], vocabulary) for i in rows[author]]))
+        for author, r in report.items():
+            r['known_words'] = known_words[author]
         metrics['models'][method] = {'seconds': round(time.time() - t1, 2), 'held_out': report}
         log(f'\n{method}: trained in {time.time() - t1:.1f}s; held-out passages:')
         log(format_report(report))
@@ -628,8 +636,8 @@ def format_report(report: dict) -> str:
              f'{"AUC pair":>9} {"known words":>12}']
     for author, r in report.items():
         lines.append(f'{author:<10} {r["passages"]:>8} {r["mean_p"]:>7.3f} {r["accuracy"]:>8.3f} '
-                     f'{auc(r["auc"]):>6} {auc(r["auc_group"]):>15} {auc(r.get("auc_pair")):>9} '
-                     f'{r.get("known_words", float("nan")):>12.3f}')
+                     f'{auc(r["auc"]):>6} {auc(r["auc_group"]):>15} {auc(r["auc_pair"]):>9} '
+                     f'{r["known_words"]:>12.3f}')
     return '\n'.join(lines)
 
 

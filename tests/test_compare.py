@@ -294,7 +294,6 @@ def test_reference_rows_score_held_out_text_like_the_runs(comparison):
     assert again['reference'] == reference
     # the tiny models write word salad: fewer known words than real text, whatever P(Pushkin) says
     runs = [row for row in again['runs'] if row['status'] == 'done']
-    print({row['run_id']: row['extra'] for row in runs}, reference)
     assert runs and all(row['extra']['known words'] < pushkin['known words'] - 0.1 for row in runs)
     table = (folder / 'results.md').read_text(encoding='utf-8')
     row = next(line for line in table.splitlines() if line.startswith('| held-out Pushkin |'))

@@ -215,6 +215,7 @@ def test_train_saves_a_loadable_meter_and_metrics(trained_meter):
     assert {'и', 'не', 'он', 'сказал'} <= meter.vocabulary and len(meter.vocabulary) > 1000
     assert (trained_meter / 'metrics.json').is_file() and (trained_meter / 'histogram.png').is_file()
     metrics = json.loads((trained_meter / 'metrics.json').read_text(encoding='utf-8'))
+    assert metrics['vocabulary_words'] == len(meter.vocabulary)
     for author, report in metrics['models']['logreg']['held_out'].items():    # one column per author
         assert (report['auc_pair'] is None) == (author == 'Pushkin'), author
         assert author == 'Pushkin' or 0 <= report['auc_pair'] <= 1
