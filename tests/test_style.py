@@ -316,3 +316,22 @@ def test_known_word_share_by_hand():
     assert known_word_share('Мой дядя, кто-то — и я!', vocabulary) == 3 / 5      # 'и', 'я' unknown
     assert known_word_share('Мойдядя кт-то', vocabulary) == 0.0
     assert math.isnan(known_word_share('... — !', vocabulary))
+
+
+def test_bench_char_ngram_lm_is_a_normalized_distribution():
+    """bench/style_ceiling.py's language model: p(c | h) sums to 1 over the alphabet (the characters
+    seen, plus one for every unseen character) after any context, seen or not, and text like its
+    training text is likelier than the same characters shuffled."""
+    spec = importlib.util.spec_from_file_location('style_ceiling', ROOT / 'bench' / 'style_ceiling.py')
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    text = 'мороз и солнце; день чудесный! еще ты дремлешь, друг прелестный — пора, красавица, проснись. ' * 3
+    lm = bench.CharNgramLM(text, order=4, discount=0.75)
+    alphabet = sorted(set(text)) + ['ж']  # 'ж' never occurs: it stands for every unseen character
+    for context in ['', 'м', 'мороз и', 'день чуд', 'жжж', 'xyz мор']:
+        before = lm.log_likelihood(context) if context else 0.0
+        total = sum(math.exp(lm.log_likelihood(context + c) - before) for c in alphabet)
+        assert total == pytest.approx(1.0, abs=1e-9), context
+    sample = 'пора, красавица, проснись: мороз и солнце'
+    shuffled = ''.join(np.random.default_rng(0).permutation(list(sample)))
+    assert lm.log_likelihood(sample) > lm.log_likelihood(shuffled) + 20
