@@ -31,9 +31,9 @@ import numpy as np
 import torch
 
 from nanopushkin.config import main_parse
-from nanopushkin.style import (PUSHKIN, Meter, author_classes, class_weights, featurize,
-                               inverse_document_frequency, pair_margins, passages_of, read_authors,
-                               roc_auc, train_logreg, window_hashes)
+from nanopushkin.style import (PUSHKIN, StyleConfig, featurize, fit_meter, inverse_document_frequency,
+                               labelled_passages, pair_margins, passages_of, read_authors, roc_auc,
+                               window_hashes)
 
 
 @dataclass
@@ -121,22 +121,20 @@ def oracle(features: dict[str, np.ndarray], authors, steps) -> list[float]:
 def main(cfg: CeilingConfig):
     t0 = time.time()
     splits = read_authors(cfg.pushkin_dir, cfg.contrast_dir)
-    train = {a: passages_of(s[0]) for a, s in splits.items()}
     held_out = {a: passages_of(s[1]) for a, s in splits.items()}
 
-    # 1, 2: the meter, trained exactly as style.py train trains it
-    texts = [p for a in train for p in train[a]]
-    labels = [a for a in train for _ in train[a]]
+    # 1, 2: the meter, trained exactly as style.py train trains it (with its default settings)
+    texts, labels = labelled_passages(splits, 0)
     idf = inverse_document_frequency(texts)
-    authors, classes = author_classes(labels)
-    w, b = train_logreg(featurize(texts, idf=idf), classes, class_weights(labels))
-    meter = Meter(w, b, 'logreg', authors, idf=idf)
+    meter = fit_meter(featurize(texts, idf=idf), labels, 'logreg', StyleConfig(), idf)
+    authors = meter.authors
     meter_scores = {a: meter.scores_of_features(featurize(held_out[a], idf=idf)) for a in authors}
     meter_p = {a: meter.probs_of_scores(s) for a, s in meter_scores.items()}
     print(f'meter trained ({time.time() - t0:.0f}s)', flush=True)
 
     # 3: one language model per author, on the same training passages
-    models = {a: CharNgramLM(' '.join(train[a]), cfg.order, cfg.discount) for a in authors}
+    models = {a: CharNgramLM(' '.join(p for p, label in zip(texts, labels) if label == a), cfg.order,
+                             cfg.discount) for a in authors}
     lm_scores = {a: torch.tensor([[models[m].log_likelihood(p) for m in authors] for p in held_out[a]],
                                  dtype=torch.float64) for a in authors}
     lm_p = {a: (s[:, 0] - torch.logsumexp(s, 1)).numpy() for a, s in lm_scores.items()}   # log P(Pushkin)

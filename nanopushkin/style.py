@@ -559,6 +559,29 @@ def known_word_share(text: str, vocabulary) -> float:
 # -----------------------------------------------------------------------------
 # training: the whole experiment behind `python style.py train`
 
+def labelled_passages(splits, split: int, max_passages=0) -> tuple[list[str], list[str]]:
+    """(passages, the author of each) of every author's training works (split 0) or held-out works
+    (split 1), `splits` as read_authors returns them."""
+    texts, labels = [], []
+    for author, works in splits.items():
+        passages = passages_of(works[split], max_passages)
+        texts += passages
+        labels += [author] * len(passages)
+    return texts, labels
+
+
+def fit_meter(X_train: Features, labels, method: str, cfg: StyleConfig, idf=None,
+              vocabulary=frozenset()) -> Meter:
+    """Train one meter ('logreg' or 'nb') on featurized passages and their authors, as cfg says."""
+    authors, classes = author_classes(labels)
+    weights = class_weights(labels)
+    if method == 'logreg':
+        w, b = train_logreg(X_train, classes, weights, cfg.epochs, cfg.batch_size, cfg.learning_rate)
+    else:
+        w, b = train_naive_bayes(X_train, classes, weights, cfg.nb_alpha)
+    return Meter(w, b, method, authors, idf=idf, vocabulary=vocabulary)
+
+
 def train_meter(cfg: StyleConfig, log=print) -> dict:
     """Read all authors, split by work, train both models, report both on the held-out works,
     save the meter of cfg.method, write metrics.json and histogram.png. Returns the metrics."""
@@ -566,14 +589,7 @@ def train_meter(cfg: StyleConfig, log=print) -> dict:
         raise ValueError(f"--method must be 'logreg' or 'nb', got {cfg.method!r}")
     t0 = time.time()
     splits = read_authors(cfg.pushkin_dir, cfg.contrast_dir)
-    data = {}
-    for split in (0, 1):                 # 0: train works, 1: held-out works
-        texts, labels = [], []
-        for author, works in splits.items():
-            passages = passages_of(works[split], cfg.max_passages)
-            texts += passages
-            labels += [author] * len(passages)
-        data[split] = (texts, labels)
+    data = {split: labelled_passages(splits, split, cfg.max_passages) for split in (0, 1)}
     log('held-out works: ' + '; '.join(f'{a}: ' + ', '.join(w.name for w in s[1])
                                         for a, s in splits.items()))
     log('passages (train / held-out): ' + ', '.join(
@@ -586,8 +602,6 @@ def train_meter(cfg: StyleConfig, log=print) -> dict:
     known_words = {a: float(np.mean([known_word_share(data[1][0][i], vocabulary) for i in rows[a]]))
                    for a in splits}
     X_train = featurize(data[0][0], idf=idf)
-    authors, classes = author_classes(data[0][1])
-    weights = class_weights(data[0][1])
     X_val = featurize(data[1][0], idf=idf)
     t_features = time.time() - t0
 
@@ -597,16 +611,13 @@ def train_meter(cfg: StyleConfig, log=print) -> dict:
     held_out_probs = {}
     for method in ('logreg', 'nb'):
         t1 = time.time()
-        if method == 'logreg':
-            w, b = train_logreg(X_train, classes, weights, cfg.epochs, cfg.batch_size, cfg.learning_rate)
-        else:
-            w, b = train_naive_bayes(X_train, classes, weights, cfg.nb_alpha)
-        meter = Meter(w, b, method, authors, idf=idf, vocabulary=vocabulary)
+        meter = fit_meter(X_train, data[0][1], method, cfg, idf, vocabulary)
         scores = meter.scores_of_features(X_val)
         probs = meter.probs_of_scores(scores)
         by_author = {a: probs[rows[a]] for a in splits}
-        one_column_per_author = scores.dim() == 2 and scores.shape[1] == len(authors)
-        margins = pair_margins({a: scores[rows[a]] for a in splits}, authors) if one_column_per_author else None
+        one_column_per_author = scores.dim() == 2 and scores.shape[1] == len(meter.authors)
+        margins = (pair_margins({a: scores[rows[a]] for a in splits}, meter.authors)
+                   if one_column_per_author else None)
         report = evaluate(by_author, margins=margins)
         for author, r in report.items():
             r['known_words'] = known_words[author]

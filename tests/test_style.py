@@ -20,8 +20,10 @@ from nanopushkin.style import (MAX_N, METER_FORMAT, MIN_PASSAGE_CHARS, PASSAGE_C
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def load_cli():
-    spec = importlib.util.spec_from_file_location('style_cli', ROOT / 'style.py')
+def load_script(relative_path):
+    """A script of the project (not a package module) imported by its path."""
+    path = ROOT / relative_path
+    spec = importlib.util.spec_from_file_location(path.stem, path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -198,7 +200,7 @@ def test_training_on_a_small_slice_separates_pushkin_from_chekhov(pushkin_vs_che
 @pytest.fixture(scope='module')
 def trained_meter(corpus_dir, contrast_dir, tmp_path_factory):
     out = tmp_path_factory.mktemp('style')
-    cli = load_cli()
+    cli = load_script('style.py')
     code = cli.main(['train', f'--pushkin_dir={corpus_dir}', f'--contrast_dir={contrast_dir}',
                      f'--meter={out / "meter.pt"}', f'--results_dir={out}', '--max_passages=40',
                      '--epochs=2'])
@@ -227,7 +229,7 @@ def test_score_prints_every_passage_and_a_last_style_line(trained_meter, corpus_
     text = (corpus_dir / 'prose' / 'Пиковая дама.txt').read_text(encoding='utf-8')[:1500]
     f = tmp_path / 'text.txt'
     f.write_text(text, encoding='utf-8')
-    assert load_cli().main(['score', str(f), f'--meter={trained_meter / "meter.pt"}']) == 0
+    assert load_script('style.py').main(['score', str(f), f'--meter={trained_meter / "meter.pt"}']) == 0
     lines = capsys.readouterr().out.strip().split('\n')
     n = int(lines[-1].split(' over ')[1].split()[0])
     assert n == 3 and len(lines) == 1 + n + 2         # header, one line per passage, known words, summary
@@ -237,7 +239,7 @@ def test_score_prints_every_passage_and_a_last_style_line(trained_meter, corpus_
 
 
 def test_score_short_and_empty_input_and_missing_meter(trained_meter, tmp_path, capsys):
-    cli = load_cli()
+    cli = load_script('style.py')
     meter = f'--meter={trained_meter / "meter.pt"}'
     short = ('Я помню чудное мгновенье: передо мной явилась ты, как мимолетное виденье, '
              'как гений чистой красоты. В томленьях грусти безнадежной...')
@@ -259,7 +261,7 @@ def test_score_short_and_empty_input_and_missing_meter(trained_meter, tmp_path, 
 
 
 def test_score_finds_the_file_among_the_options():
-    split = load_cli().split_file_argument
+    split = load_script('style.py').split_file_argument
     assert split(['a.txt', '--meter', 'm.pt']) == ('a.txt', ['--meter', 'm.pt'])
     assert split(['--meter', 'm.pt', 'a.txt']) == ('a.txt', ['--meter', 'm.pt'])
     assert split(['--meter=m.pt', 'a.txt', '--plot']) == ('a.txt', ['--meter=m.pt', '--plot'])
@@ -322,9 +324,7 @@ def test_bench_char_ngram_lm_is_a_normalized_distribution():
     """bench/style_ceiling.py's language model: p(c | h) sums to 1 over the alphabet (the characters
     seen, plus one for every unseen character) after any context, seen or not, and text like its
     training text is likelier than the same characters shuffled."""
-    spec = importlib.util.spec_from_file_location('style_ceiling', ROOT / 'bench' / 'style_ceiling.py')
-    bench = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench)
+    bench = load_script('bench/style_ceiling.py')
     text = 'мороз и солнце; день чудесный! еще ты дремлешь, друг прелестный — пора, красавица, проснись. ' * 3
     lm = bench.CharNgramLM(text, order=4, discount=0.75)
     alphabet = sorted(set(text)) + ['ж']  # 'ж' never occurs: it stands for every unseen character
