@@ -18,7 +18,8 @@ import torch
 
 from nanopushkin.config import main_parse
 from nanopushkin.sampling import SampleConfig, StreamPrinter, encode_prompt, generate, read_prompt
-from nanopushkin.trainer import load_checkpoint, resolve_device
+from nanopushkin.checkpoint import load_checkpoint
+from nanopushkin.trainer import resolve_device
 
 SEPARATOR = '-' * 40
 

@@ -310,7 +310,7 @@ EXTRA_METRICS = [style_metrics]
 def sample_and_measure(run: Run, settings: CompareConfig, record: dict) -> dict:
     """The run's sample from the fixed prompt, its continuations of STYLE_PROMPTS and their extra
     metrics, cached in its record (recomputed when a sampling setting or the metrics change)."""
-    from nanopushkin.trainer import load_checkpoint
+    from nanopushkin.checkpoint import load_checkpoint
     key = {'prompt': settings.prompt, 'chars': settings.sample_chars, 'temperature': settings.temperature,
            'top_k': settings.top_k, 'seed': settings.seed, 'style_prompts': list(STYLE_PROMPTS),
            'style_chars': settings.style_chars, 'meter': settings.meter, 'length_rule': '2x tokens, cut',

@@ -416,7 +416,7 @@ def main(argv):
             return
         if not args.to:
             raise ValueError('say where to write the folder: --to=FOLDER')
-        from nanopushkin.trainer import load_checkpoint
+        from nanopushkin.checkpoint import load_checkpoint
         model, tokenizer, _ = load_checkpoint(args.out_dir)
         save_pretrained(model, tokenizer, args.to)
     except (ValueError, OSError) as e:          # OSError: missing files, offline, an unwritable --to

@@ -43,7 +43,7 @@ from nanopushkin.config import ConfigError
 class SampleConfig:
     """Options of sample.py (`python sample.py --start "Буря мглою" --top_k=20`)."""
     # where the model comes from
-    out_dir: str = 'out'                # a training run folder (checkpoint read by trainer.load_checkpoint)
+    out_dir: str = 'out'                # a training run folder (checkpoint read by checkpoint.load_checkpoint)
     init_from: str = 'resume'           # 'resume' (use out_dir) | a GPT-2-format folder | a hub name
     # what to generate
     start: str = ''                     # the prompt; '' starts a new document; 'FILE:path' reads a file

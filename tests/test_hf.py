@@ -377,7 +377,7 @@ def run_script(script, args, monkeypatch):
 
 def test_finetune_sample_export_end_to_end(tmp_path, tokenizer, tiny_corpus_dir, monkeypatch, capsys):
     from nanopushkin.prepare import prepare_dataset
-    from nanopushkin.trainer import load_checkpoint
+    from nanopushkin.checkpoint import load_checkpoint
     folder = tmp_path / 'tiny-gpt2'
     make_hf_folder(folder, tokenizer, CONFIGS[1], 'safetensors')
     data_dir = prepare_dataset(f'pretrained:{folder}', src=tiny_corpus_dir, out_root=tmp_path / 'data')

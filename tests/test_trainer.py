@@ -18,8 +18,8 @@ import torch
 from nanopushkin.config import TrainConfig
 from nanopushkin.data import Dataset, bits_per_char, prepare_command, unigram_bits_per_char
 from nanopushkin.models import MODEL_TYPES
-from nanopushkin.trainer import (estimate_memory, find_checkpoint, get_lr, load_checkpoint,
-                                 save_checkpoint, train)
+from nanopushkin.checkpoint import find_checkpoint, load_checkpoint, save_checkpoint
+from nanopushkin.trainer import estimate_memory, get_lr, train
 
 ROOT = Path(__file__).resolve().parent.parent
 # small enough for any of the five models to run a few iterations in well under a second
