@@ -169,13 +169,24 @@ def warp(logits, rules):
     return keep_top_p(logits, rules.top_p)
 
 
+@dataclass
+class StepReport:
+    """What the sampler saw when it chose one token (generate's on_step), for the playground."""
+    index: int              # 0 for the first generated token
+    logits: torch.Tensor    # (rows, V) after the repetition penalty and n-gram bans, before temperature
+    probs: torch.Tensor     # (rows, V) the distribution drawn from (one-hot at the argmax when greedy)
+    chosen: torch.Tensor    # (rows,) the ids chosen
+
+
 def choose_next(logits, seqs, rules, generator=None):
-    """The next token of every row: (B, V) logits -> (B,) ids."""
+    """The next token of every row: (B, V) logits -> (B,) ids, with the penalized logits and the
+    distribution drawn from."""
     logits = penalize(logits.float(), seqs, rules)
     if rules.temperature == 0:
-        return logits.argmax(dim=-1)
+        chosen = logits.argmax(dim=-1)
+        return chosen, logits, F.one_hot(chosen, logits.size(-1)).float()
     probs = F.softmax(warp(logits, rules), dim=-1)
-    return torch.multinomial(probs, num_samples=1, generator=generator).squeeze(1)
+    return torch.multinomial(probs, num_samples=1, generator=generator).squeeze(1), logits, probs
 
 
 # -----------------------------------------------------------------------------
@@ -235,10 +246,11 @@ def _model_device(model):
 
 @torch.no_grad()
 def sample_loop(model, prompt_ids, num_samples, max_new_tokens, rules, eot_id=None,
-                generator=None, on_token=None):
+                generator=None, on_token=None, on_step=None):
     """Sample num_samples continuations of one prompt as one batch. eot_id=None: never stop early.
 
-    on_token(sample, token) is called for every token as soon as it is chosen (for streaming)."""
+    on_token(sample, token) is called for every token as soon as it is chosen (for streaming);
+    on_step(StepReport) once per step, before the tokens of that step."""
     outputs = [[] for _ in range(num_samples)]
     if max_new_tokens == 0:
         return outputs
@@ -250,7 +262,9 @@ def sample_loop(model, prompt_ids, num_samples, max_new_tokens, rules, eot_id=No
     live = list(range(num_samples))             # which sample each row of the batch belongs to
     seqs = [list(prompt_ids) for _ in live]     # prompt + continuation of each row, for the penalties
     for t in range(max_new_tokens):
-        next_ids = choose_next(logits, seqs, rules, generator)
+        next_ids, penalized, probs = choose_next(logits, seqs, rules, generator)
+        if on_step is not None:
+            on_step(StepReport(t, penalized, probs, next_ids))
         keep = []
         for row, token in enumerate(next_ids.tolist()):
             if token == eot_id:
@@ -327,13 +341,14 @@ def beam_search(model, prompt_ids, num_beams, max_new_tokens, rules, eot_id=None
 
 def generate(model, tokenizer, prompt, *, num_samples=1, max_new_tokens=200, temperature=1.0, top_k=0,
              top_p=1.0, repetition_penalty=1.0, no_repeat_ngram_size=0, num_beams=1, stop_at_eot=True,
-             generator=None, on_token=None):
+             generator=None, on_token=None, on_step=None):
     """Continue `prompt` (text or a list of token ids) num_samples times; returns the generated ids.
 
     Each returned list is a continuation only (the prompt is not repeated, a final <|endoftext|> is
     dropped). generator: a seeded torch.Generator on the model's device makes the result repeatable.
     on_token(sample, token_id) streams tokens as they are chosen (not called by beam search, which
-    only knows its result at the end)."""
+    only knows its result at the end); on_step(StepReport) reports each step's distribution (not
+    beam search either)."""
     rules = SamplingRules(temperature, top_k, top_p, repetition_penalty, no_repeat_ngram_size)
     check_counts(num_samples, num_beams, max_new_tokens)
     prompt_ids = encode_prompt(tokenizer, prompt) if isinstance(prompt, str) else list(prompt)
@@ -345,7 +360,8 @@ def generate(model, tokenizer, prompt, *, num_samples=1, max_new_tokens=200, tem
     model.eval()
     try:
         if num_beams == 1:
-            return sample_loop(model, prompt_ids, num_samples, max_new_tokens, rules, eot_id, generator, on_token)
+            return sample_loop(model, prompt_ids, num_samples, max_new_tokens, rules, eot_id, generator,
+                               on_token, on_step)
         # independent searches; with temperature 0 they are all the same, as greedy samples are
         return [beam_search(model, prompt_ids, num_beams, max_new_tokens, rules, eot_id, generator)[0]
                 for _ in range(num_samples)]
