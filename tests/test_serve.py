@@ -6,7 +6,6 @@ import math
 import socket
 import threading
 import time
-from pathlib import Path
 
 import pytest
 import torch
@@ -171,6 +170,14 @@ def test_a_bad_request_gets_400_and_a_message_and_the_server_goes_on(server, bod
     status, text = request(server, 'POST', '/api/generate', body)
     assert status == 400 and message in json.loads(text)['error']
     assert generate(server, prompt='Буря', max_new_tokens=3)[-1]['tokens'] == 3
+
+
+def test_an_error_after_the_stream_began_is_an_error_event(server):
+    """Banning every token already in the text (n-gram size 1) runs out of vocabulary."""
+    events = generate(server, prompt='Буря', temperature=0.0, no_repeat_ngram_size=1, max_new_tokens=300,
+                      stop_at_eot=False)
+    assert events[-1]['type'] == 'error' and 'has banned every token' in events[-1]['error']
+    assert len(events) > 100 and all(e['type'] == 'token' for e in events[1:-1])
 
 
 def test_oversized_and_misaddressed_requests(server):
