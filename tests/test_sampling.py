@@ -557,3 +557,11 @@ def test_the_same_options_give_the_same_text_without_a_generator(tok):
     options = SampleOptions(max_new_tokens=30, temperature=1.0, stop_at_eot=False)
     assert generate(model, tok, 'То', options) == generate(model, tok, 'То', options, generator=seeded(1337))
     assert generate(model, tok, 'То', options, seed=1) != generate(model, tok, 'То', options)
+
+
+def test_sample_py_with_a_corrupt_style_meter_is_a_one_line_error(trained_run, tmp_path):
+    (tmp_path / 'meter.pt').write_bytes(b'PK\x03\x04 half of a zip file')
+    result = run_sample(f'--out_dir={trained_run}', '--style', f'--meter={tmp_path / "meter.pt"}', '--device=cpu')
+    assert result.returncode == 2 and result.stdout == ''
+    assert result.stderr.startswith('error: ') and 'not a readable style meter' in result.stderr
+    assert 'Traceback' not in result.stderr and len(result.stderr.strip().splitlines()) == 1
