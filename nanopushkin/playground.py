@@ -16,6 +16,7 @@ size-limited, a bad one gets HTTP 400 with a message the page shows, and a close
 generation (the next write to its socket fails, which raises out of the sampler's callback).
 """
 import codecs
+import dataclasses
 import http.server
 import json
 import math
@@ -27,8 +28,10 @@ import torch
 import torch.nn.functional as F
 
 from nanopushkin.checkpoint import find_checkpoint, load_checkpoint, read_log
+from nanopushkin.hf import from_pretrained
 from nanopushkin.models.gpt import GPT
-from nanopushkin.sampling import SampleConfig, SamplingRules, check_counts, encode_prompt, generate
+from nanopushkin.sampling import SampleConfig, SampleOptions, encode_prompt, generate, prepare_prompt
+from nanopushkin.style import MIN_PASSAGE_CHARS, known_word_share, load_meter, score_texts
 from tokenizer import load_tokenizer
 
 PAGE_DIR = Path(__file__).parent / 'playground_page'
@@ -38,10 +41,9 @@ MAX_BODY_BYTES = 100_000     # a request body larger than this is refused before
 MAX_BEAMS = 8                # beam search cannot be stopped half way: keep it small
 CANDIDATES_SENT = 64         # per step: the logits of the most likely tokens, for the page's redraws
 TAIL_BIN = 0.25              # ... and the other logits as a histogram of bins this wide
-# the sampling settings a request may give, and their types (defaults: sample.py's)
-SETTINGS = {'temperature': float, 'top_k': int, 'top_p': float, 'repetition_penalty': float,
-            'no_repeat_ngram_size': int, 'num_beams': int, 'seed': int, 'max_new_tokens': int,
-            'stop_at_eot': bool}
+# the sampling options a request may give (all of SampleOptions but num_samples: the page writes
+# one sample) and their types, which are the types of their defaults
+SETTINGS = {f.name: type(f.default) for f in dataclasses.fields(SampleOptions) if f.name != 'num_samples'}
 
 
 @dataclass
@@ -123,7 +125,6 @@ def load_models(cfg: ServeConfig, device, root='.', say=print) -> dict:
         models[name] = ServedModel(name, model, tokenizer, checkpoint['model_type'],
                                    held_out_bits_per_char(folder, checkpoint))
     if cfg.init_from:
-        from nanopushkin.hf import from_pretrained   # lazy: the GPT-2 adapter is needed only here
         model, tokenizer = from_pretrained(cfg.init_from)
         models[cfg.init_from] = ServedModel(cfg.init_from, model.to(device).eval(), tokenizer, 'gpt', None)
     return models
@@ -159,8 +160,9 @@ def step_payload(tokenizer, logits, probs, chosen) -> dict:
     """One sampling step as the page shows it (row 0 of a StepReport): the CANDIDATES_SENT most
     likely tokens (and the chosen one) with their logit, probability before the filters
     (softmax of the penalized logits) and after them (what was drawn from), and the other logits
-    as a histogram, so the page can redraw the distribution at any temperature by itself."""
-    logits, probs = logits.float().cpu(), probs.float().cpu()
+    as a histogram, so the page can redraw the distribution at any temperature by itself. Rows past
+    the tokenizer's vocabulary (a padded embedding) are not tokens and are left out."""
+    logits, probs = logits[:tokenizer.vocab_size].float().cpu(), probs[:tokenizer.vocab_size].float().cpu()
     before = F.softmax(logits, dim=-1)
     top = torch.topk(logits, min(CANDIDATES_SENT, logits.numel())).indices.tolist()
     if chosen not in top:                       # a sampled token can come from far down the list
@@ -182,7 +184,6 @@ def style_of(meter, text) -> dict | None:
     """P(Pushkin) and the known-words share of a continuation, as sample.py --style reports them."""
     if meter is None:
         return None
-    from nanopushkin.style import MIN_PASSAGE_CHARS, known_word_share, score_texts   # measurement layer
     probs = score_texts(meter, [text])[0]
     known = known_word_share(text, meter.vocabulary) if meter.vocabulary else None
     return {'p_pushkin': float(probs.mean()) if len(probs) else None, 'passages': len(probs),
@@ -225,32 +226,28 @@ def check_type(name, value, kind):
 
 
 def default_settings(max_new_tokens_limit) -> dict:
-    """sample.py's defaults, with no more new tokens than the server allows."""
-    defaults = {name: SampleConfig.__dataclass_fields__[name].default for name in SETTINGS}
+    """sample.py's defaults (its SampleConfig), with no more new tokens than the server allows."""
+    defaults = {f.name: f.default for f in dataclasses.fields(SampleConfig) if f.name in SETTINGS}
     return {**defaults, 'max_new_tokens': min(defaults['max_new_tokens'], max_new_tokens_limit)}
 
 
-def read_settings(body: dict, max_new_tokens_limit) -> dict:
-    """The sampling settings of a request, checked by the sampler's own rules; the defaults for
-    those not given."""
+def read_options(body: dict, max_new_tokens_limit) -> SampleOptions:
+    """The sampling options of a request, checked by the sampler's own SampleOptions and the
+    server's limits; the defaults for those not given."""
     defaults = default_settings(max_new_tokens_limit)
-    settings = {}
-    for name, kind in SETTINGS.items():
-        settings[name] = check_type(name, body.get(name, defaults[name]), kind)
+    settings = {name: check_type(name, body.get(name, defaults[name]), kind) for name, kind in SETTINGS.items()}
     try:
-        SamplingRules(settings['temperature'], settings['top_k'], settings['top_p'],
-                      settings['repetition_penalty'], settings['no_repeat_ngram_size'])
-        check_counts(1, settings['num_beams'], settings['max_new_tokens'])
-    except ValueError as e:
+        options = SampleOptions(num_samples=1, **settings)
+    except ValueError as e:                     # ConfigError: the sampler's one-line message
         raise BadRequest(str(e)) from None
-    if settings['max_new_tokens'] > max_new_tokens_limit:
+    if options.max_new_tokens > max_new_tokens_limit:
         raise BadRequest(f'max_new_tokens must be at most {max_new_tokens_limit} here (the server\'s '
-                         f'--max_new_tokens), got {settings["max_new_tokens"]}')
-    if settings['num_beams'] > MAX_BEAMS:
-        raise BadRequest(f'num_beams must be at most {MAX_BEAMS} here, got {settings["num_beams"]}')
-    if not 0 <= settings['seed'] < 2 ** 63:
-        raise BadRequest(f'seed must be in [0, 2^63), got {settings["seed"]}')
-    return settings
+                         f'--max_new_tokens), got {options.max_new_tokens}')
+    if options.num_beams > MAX_BEAMS:
+        raise BadRequest(f'num_beams must be at most {MAX_BEAMS} here, got {options.num_beams}')
+    if not 0 <= options.seed < 2 ** 63:
+        raise BadRequest(f'seed must be in [0, 2^63), got {options.seed}')
+    return options
 
 
 def check_keys(body: dict, allowed):
@@ -265,8 +262,8 @@ def check_keys(body: dict, allowed):
 class Playground:
     """What the server serves: the models, the tokenizers, the style meter and the limits."""
 
-    def __init__(self, models: dict, tokenizers: dict, meter, cfg: ServeConfig, device='cpu'):
-        self.models, self.tokenizers, self.meter, self.cfg, self.device = models, tokenizers, meter, cfg, device
+    def __init__(self, models: dict, tokenizers: dict, meter, cfg: ServeConfig):
+        self.models, self.tokenizers, self.meter, self.cfg = models, tokenizers, meter, cfg
         self.stopped = 0                        # generations stopped because the client went away
 
     def models_info(self) -> dict:
@@ -281,30 +278,31 @@ class Playground:
             raise BadRequest(f'unknown model {json.dumps(name)}; served: {", ".join(self.models) or "none"}')
         return self.models[name]
 
-    def read_prompt(self, body, tokenizer) -> tuple[str, list]:
-        prompt = body.get('prompt', '')
-        if not isinstance(prompt, str):
-            raise BadRequest(f'prompt must be text, got {json.dumps(prompt)}')
-        if len(prompt) > self.cfg.max_prompt_chars:
-            raise BadRequest(f'the prompt has {len(prompt)} characters; the limit is {self.cfg.max_prompt_chars}')
-        try:
-            return prompt, encode_prompt(tokenizer, prompt)
-        except ValueError as e:
-            raise BadRequest(str(e)) from None
+    def read_text(self, body, key) -> str:
+        text = body.get(key, '')
+        if not isinstance(text, str):
+            raise BadRequest(f'{key} must be text, got {json.dumps(text)}')
+        if len(text) > self.cfg.max_prompt_chars:
+            raise BadRequest(f'the {key} has {len(text)} characters; the limit is {self.cfg.max_prompt_chars}')
+        return text
 
     def start_generation(self, body) -> tuple:
         """Check a /api/generate request completely, before any byte of the answer is sent."""
         check_keys(body, ['model', 'prompt', 'inspect', *SETTINGS])
         served = self.served_model(body.get('model'))
-        settings = read_settings(body, self.cfg.max_new_tokens)
-        prompt, prompt_ids = self.read_prompt(body, served.tokenizer)
+        options = read_options(body, self.cfg.max_new_tokens)
+        prompt = self.read_text(body, 'prompt')
+        try:                                    # the prompt, and the options against it, as sample.py checks them
+            prompt_ids = prepare_prompt(served.tokenizer, prompt, options)
+        except ValueError as e:
+            raise BadRequest(str(e)) from None
         inspect = check_type('inspect', body.get('inspect', True), bool)
-        return served, prompt, prompt_ids, settings, inspect
+        return served, prompt, prompt_ids, options, inspect
 
-    def generate(self, served, prompt, prompt_ids, settings, inspect, send):
+    def generate(self, served, prompt, prompt_ids, options, inspect, send):
         """Run the sampler, send({'type': ...}) for each token as it comes, then the summary. send
         raises ClientGone when the page has gone, which stops the sampler where it is."""
-        tokenizer, s = served.tokenizer, settings
+        tokenizer = served.tokenizer
         decoder = codecs.getincrementaldecoder('utf-8')(errors='replace')   # as sample.py's StreamPrinter
         unk_id = getattr(tokenizer, 'unk_id', None)
         prompt_decoder = codecs.getincrementaldecoder('utf-8')(errors='replace')
@@ -325,15 +323,11 @@ class Playground:
             send({'type': 'token', 'index': n_tokens - 1, 'id': token, 'piece': token_piece(tokenizer, token),
                   'text': decoder.decode(tokenizer.decode_bytes([token])), 'step': steps[-1]})
 
-        generator = torch.Generator(device=self.device).manual_seed(s['seed'])
         t0 = time.perf_counter()
-        ids = generate(served.model, tokenizer, prompt_ids, num_samples=1, max_new_tokens=s['max_new_tokens'],
-                       temperature=s['temperature'], top_k=s['top_k'], top_p=s['top_p'],
-                       repetition_penalty=s['repetition_penalty'], no_repeat_ngram_size=s['no_repeat_ngram_size'],
-                       num_beams=s['num_beams'], stop_at_eot=s['stop_at_eot'], generator=generator,
-                       on_token=on_token, on_step=on_step)[0]
+        # generate() seeds its generator with options.seed on the model's device, as sample.py does
+        ids = generate(served.model, tokenizer, prompt_ids, options, on_token=on_token, on_step=on_step)[0]
         seconds = time.perf_counter() - t0
-        if s['num_beams'] > 1:                  # beam search knows its tokens only at the end
+        if options.num_beams > 1:                  # beam search knows its tokens only at the end
             steps.extend([None] * len(ids))
             for token in ids:
                 on_token(0, token)
@@ -345,11 +339,7 @@ class Playground:
     def cut_into_tokens(self, body) -> dict:
         """/api/tokens: the text cut by every tokenizer; a tokenizer that cannot encode it says why."""
         check_keys(body, ['text'])
-        text = body.get('text', '')
-        if not isinstance(text, str):
-            raise BadRequest(f'text must be text, got {json.dumps(text)}')
-        if len(text) > self.cfg.max_prompt_chars:
-            raise BadRequest(f'the text has {len(text)} characters; the limit is {self.cfg.max_prompt_chars}')
+        text = self.read_text(body, 'text')
         views = []
         for label, tokenizer in self.tokenizers.items():
             view = {'name': label, 'kind': tokenizer.kind, 'vocab_size': tokenizer.vocab_size}
@@ -377,8 +367,10 @@ class Playground:
         if not (0 <= layer < config.n_layer and 0 <= head < config.n_head):
             raise BadRequest(f'layer must be in 0..{config.n_layer - 1} and head in 0..{config.n_head - 1}, '
                              f'got layer {layer}, head {head}')
-        _, ids = self.read_prompt({'prompt': body.get('text', '')}, served.tokenizer)
-        ids = ids[-config.block_size:]
+        try:
+            ids = encode_prompt(served.tokenizer, self.read_text(body, 'text'))[-config.block_size:]
+        except ValueError as e:
+            raise BadRequest(str(e)) from None
         weights = attention_weights(served.model, ids, layer)[head]
         return {'tokens': [{'id': i, 'piece': token_piece(served.tokenizer, i)} for i in ids],
                 'layer': layer, 'head': head, 'weights': [row[:t + 1] for t, row in enumerate(weights.tolist())]}
@@ -509,7 +501,6 @@ class PlaygroundServer(http.server.ThreadingHTTPServer):
 
 def build_playground(cfg: ServeConfig, root='.', say=print) -> Playground:
     """Load everything cfg names (the device must exist: see trainer.resolve_device)."""
-    from nanopushkin.style import load_meter    # measurement layer, needed only for P(Pushkin)
     models = load_models(cfg, cfg.device, root, say)
     tokenizers = collect_tokenizers(models, cfg.tokenizers)
     meter = None
@@ -518,4 +509,4 @@ def build_playground(cfg: ServeConfig, root='.', say=print) -> Playground:
             meter = load_meter(cfg.meter)
         except ValueError as e:
             say(f'no P(Pushkin): {e}')
-    return Playground(models, tokenizers, meter, cfg, cfg.device)
+    return Playground(models, tokenizers, meter, cfg)
