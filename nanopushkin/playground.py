@@ -83,7 +83,7 @@ class ServedModel:
     def info(self) -> dict:
         gpt = self.model.config if isinstance(self.model, GPT) else None
         return {'name': self.name, 'model_type': self.model_type, 'tokenizer': self.tokenizer.kind,
-                'vocab_size': self.tokenizer.vocab_size, 'num_params': sum(p.numel() for p in self.model.parameters()),
+                'vocab_size': self.tokenizer.vocab_size, 'num_params': self.model.num_params(),
                 'bits_per_char': self.bits_per_char,
                 'attention': None if gpt is None else {'n_layer': gpt.n_layer, 'n_head': gpt.n_head,
                                                        'block_size': gpt.block_size}}
@@ -100,7 +100,7 @@ def find_run_folders(root='.') -> list[Path]:
     return [f for f in folders if (f / 'best.pt').is_file() or (f / 'ckpt.pt').is_file()]
 
 
-def held_out_bits_per_char(out_dir, checkpoint) -> float | None:
+def held_out_bits_per_char(out_dir) -> float | None:
     """The validation bits/char the training log recorded for this checkpoint: best.pt holds the
     lowest validation loss, so the lowest value logged; ckpt.pt the last one."""
     evals = [r['val_bits_per_char'] for r in read_log(out_dir) if r.get('event') == 'eval']
@@ -123,7 +123,7 @@ def load_models(cfg: ServeConfig, device, root='.', say=print) -> dict:
             say(f'skipping {name}: {e}')
             continue
         models[name] = ServedModel(name, model, tokenizer, checkpoint['model_type'],
-                                   held_out_bits_per_char(folder, checkpoint))
+                                   held_out_bits_per_char(folder))
     if cfg.init_from:
         model, tokenizer = from_pretrained(cfg.init_from)
         models[cfg.init_from] = ServedModel(cfg.init_from, model.to(device).eval(), tokenizer, 'gpt', None)

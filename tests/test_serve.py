@@ -117,6 +117,29 @@ def test_the_stream_is_what_sample_py_prints(server, runs, capsys, settings):
     assert style['p_pushkin'] == (0.5 if style['passages'] else None)
 
 
+def test_a_gpt2_format_folder_is_served_too(runs, tmp_path, capsys):
+    """--init_from: a byte-level BPE GPT, whose tokens split Cyrillic letters in two; the streamed
+    pieces still add up to sample.py's text."""
+    import sample
+    from nanopushkin.hf import save_pretrained
+    from nanopushkin.models import build_model
+    bpe = load_tokenizer(runs / 'data' / 'bpe300' / 'tokenizer.json')
+    torch.manual_seed(0)
+    model = build_model('gpt', dict(vocab_size=bpe.vocab_size, block_size=16, n_layer=1, n_head=2, n_embd=16))
+    save_pretrained(model, bpe, tmp_path / 'gpt2')
+    cfg = ServeConfig(out_dir=str(runs / 'out-gru'), init_from=str(tmp_path / 'gpt2'), meter=str(tmp_path / 'none'))
+    playground = build_playground(cfg)
+    assert list(playground.models) == [str(runs / 'out-gru'), str(tmp_path / 'gpt2')]
+    events = []
+    playground.generate(*playground.start_generation({'model': str(tmp_path / 'gpt2'), 'prompt': 'Буря',
+                                                      'temperature': 1.0, 'max_new_tokens': 30,
+                                                      'stop_at_eot': False}), events.append)
+    assert any(e.get('text') == '' for e in events[1:-1])      # half a letter: nothing to show yet
+    sample.main(['--init_from', str(tmp_path / 'gpt2'), '--start', 'Буря', '--num_samples=1', '--max_new_tokens=30',
+                 '--temperature=1.0', '--device=cpu', '--stop_at_eot=False'])
+    assert capsys.readouterr().out == streamed_text(events) + '\n' + '-' * 40 + '\n'
+
+
 def test_every_step_is_the_models_distribution(server, runs):
     """Each token event carries what the sampler drew from; recompute it from the model."""
     model, tokenizer, _ = load_checkpoint(runs / 'out-gpt')
