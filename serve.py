@@ -22,9 +22,14 @@ def main(argv):
     try:
         cfg.device = resolve_device(cfg.device)
         playground = build_playground(cfg)
-        server = PlaygroundServer(playground, cfg.host, cfg.port)
-    except (ValueError, OSError) as e:          # a bad folder, a port in use, no network for the hub
+    except (ValueError, OSError) as e:          # a bad folder, no network for the hub
         print(f'error: {e}', file=sys.stderr)
+        sys.exit(2)
+    try:
+        server = PlaygroundServer(playground, cfg.host, cfg.port)
+    except OSError as e:
+        print(f'error: cannot listen on {cfg.host}:{cfg.port} ({e.strerror}); is another server there? '
+              'Choose another with --port', file=sys.stderr)
         sys.exit(2)
     if not server.loopback_only:
         print(f'warning: --host={cfg.host} lets other machines use this server (and its CPU); '

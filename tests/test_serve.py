@@ -326,3 +326,9 @@ def test_serve_py_prints_the_address_and_warns_about_other_hosts(runs, monkeypat
     with pytest.raises(SystemExit) as exit:
         serve.main(['--out_dir=no/such/run'])
     assert exit.value.code == 2 and capsys.readouterr().err == 'error: checkpoint no/such/run does not exist\n'
+    with socket.socket() as taken:          # a port another program listens on
+        taken.bind(('127.0.0.1', 0))
+        taken.listen()
+        with pytest.raises(SystemExit) as exit:
+            serve.main([f'--port={taken.getsockname()[1]}'])
+    assert exit.value.code == 2 and 'is another server there? Choose another with --port' in capsys.readouterr().err

@@ -402,6 +402,7 @@ async function start() {
   fillAttentionChoices();
   $('tabs').addEventListener('click', (e) => { if (e.target.dataset.tab) switchTab(e.target.dataset.tab); });
   $('generate').addEventListener('click', write);
+  $('prompt').addEventListener('keydown', (e) => { if (e.key === 'Enter' && e.ctrlKey && !running) write(); });
   $('stop').addEventListener('click', () => running && running.abort());
   $('temperature').addEventListener('input', () => {
     $('temperature-value').textContent = Number($('temperature').value).toFixed(2);
