@@ -197,7 +197,7 @@ def test_compare_and_attention(page):
 
 
 def make_screenshot(run, path):
-    """The README's picture: `run` continues a line of Eugene Onegin, one token looked inside."""
+    """The README's picture: `run` continues the first line of Eugene Onegin, a token looked inside."""
     from nanopushkin.playground import PlaygroundServer, ServeConfig, build_playground
     server = PlaygroundServer(build_playground(ServeConfig(out_dir=run)), '127.0.0.1', 0)
     threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -208,7 +208,9 @@ def make_screenshot(run, path):
             browser.get(server.url)
             wait_for(browser, "return document.body.dataset.ready === 'true'")
             write(browser, 'Мой дядя самых честных правил,', temperature=0.8, top_k=20, seed=1337, max_new_tokens=160)
-            browser.find_element(By.CSS_SELECTOR, '#output [data-index="12"]').click()
+            letters = [span for span in browser.find_elements(By.CSS_SELECTOR, '#output [data-index]')
+                       if int(span.get_attribute('data-index')) >= 12 and span.get_attribute('data-text').isalpha()]
+            letters[0].click()                  # a letter a dozen tokens in: a step with some choice
             browser.save_screenshot(str(path))
         finally:
             browser.quit()
