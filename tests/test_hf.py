@@ -292,7 +292,7 @@ def test_nonsense_config_values(tmp_path, tokenizer, changes, error):
     ('"gpt2"', 'config.json is a JSON str'),
     ('[' * 100_000 + ']' * 100_000, 'nested too deeply'),
     ('{"n_layer": ', 'is not valid JSON'),
-])
+], ids=['list', 'str', 'nested', 'cut'])
 def test_config_json_that_is_not_an_object(tmp_path, tokenizer, content, error):
     make_hf_folder(tmp_path, tokenizer, CONFIGS[0], 'safetensors')
     (tmp_path / 'config.json').write_text(content)
