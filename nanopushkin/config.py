@@ -205,3 +205,27 @@ def main_parse(cls, argv, config_file_allowed=True):
         help_asked = any(a in ('-h', '--help') for a in argv)
         print(str(e) if help_asked else f'error: {e}', file=sys.stdout if help_asked else sys.stderr)
         sys.exit(0 if help_asked else 2)
+
+
+def split_positionals(cls, argv) -> tuple[list[str], list[str]]:
+    """(the positional arguments, the options) of argv, a `--key value` pair read exactly as
+    parse_args reads it, for a CLI whose positional argument is not a config file: `python style.py
+    score FILE --meter m.pt`. The options then go to parse_args."""
+    fields = _fields(cls)
+    positionals, options = [], []
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if not arg.startswith('--'):
+            positionals.append(arg)
+            i += 1
+            continue
+        key, eq, _ = arg[2:].partition('=')
+        key = key.replace('-', '_')
+        next_is_value = not eq and i + 1 < len(argv) and not argv[i + 1].startswith('--')
+        is_flag = key in fields and _value_type(fields[key]) is bool and not (
+            next_is_value and argv[i + 1].lower() in TRUE_WORDS + FALSE_WORDS)
+        takes_next = next_is_value and not is_flag
+        options += argv[i:i + 2] if takes_next else [arg]
+        i += 2 if takes_next else 1
+    return positionals, options
