@@ -55,6 +55,7 @@ from nanopushkin.checkpoint import load_checkpoint, read_log
 from nanopushkin.config import ConfigError, TrainConfig, parse_args
 from nanopushkin.corpus import read_works
 from nanopushkin.data import Dataset, load_meta, unigram_bits_per_char
+from nanopushkin.models import model_hyperparameters
 from nanopushkin.prepare import dataset_name, prepare_dataset
 from nanopushkin.sampling import SampleOptions, generate
 from nanopushkin.style import known_word_share, load_meter, repetition_metrics, score_texts, split_contrast
@@ -419,15 +420,12 @@ def run_result(run: Run, record: dict) -> dict:
     return row
 
 
-# the TrainConfig keys that define each model type (the rest are training settings)
-MODEL_KEYS = {'linear': ('context', 'n_layer', 'n_embd', 'n_hidden'), 'gpt': ('n_layer', 'n_head', 'n_embd')}
-
-
 def model_summary(cfg: TrainConfig) -> dict:
-    """The hyperparameters that tell the runs apart."""
-    keys = MODEL_KEYS.get(cfg.model, ('n_layer', 'n_embd', 'n_hidden')) + (
-        'dropout', 'learning_rate', 'batch_size', 'block_size')
-    return {key: getattr(cfg, key) for key in keys}
+    """The hyperparameters that tell the runs apart (the model's own, defaults filled in; whether an
+    RNN runs through torch's fused kernel is not one: same function, same weights)."""
+    model = {key: value for key, value in model_hyperparameters(cfg).items() if key != 'fused'}
+    return {**model, 'learning_rate': cfg.learning_rate, 'batch_size': cfg.batch_size,
+            'block_size': cfg.block_size}
 
 
 # ----------------------------------------------------------------------------------------------
