@@ -336,11 +336,14 @@ async function showAttention() {
 function drawHeatMap({tokens, weights, layer, head}) {
   const n = tokens.length;
   const cell = Math.max(4, Math.min(26, Math.floor(640 / Math.max(n, 1))));
-  const margin = cell >= 12 ? 90 : 10;      // room for the tokens' labels when they fit
   const canvas = $('attn-canvas');
+  const g = canvas.getContext('2d');
+  const font = `${Math.min(13, cell - 2)}px sans-serif`;
+  const labels = tokens.map((t) => shown(t.piece));
+  g.font = font;                            // room for the tokens' labels, when they fit
+  const margin = cell >= 12 ? 12 + Math.min(120, Math.max(...labels.map((l) => g.measureText(l).width))) : 10;
   canvas.width = margin + n * cell + 10;
   canvas.height = margin + n * cell + 10;
-  const g = canvas.getContext('2d');
   g.fillStyle = '#fff';
   g.fillRect(0, 0, canvas.width, canvas.height);
   weights.forEach((row, i) => row.forEach((w, j) => {
@@ -349,11 +352,10 @@ function drawHeatMap({tokens, weights, layer, head}) {
   }));
   if (margin > 10) {
     g.fillStyle = '#333';
-    g.font = `${Math.min(13, cell - 2)}px sans-serif`;
+    g.font = font;                          // resizing the canvas reset it
     g.textAlign = 'right';
     g.textBaseline = 'middle';
-    tokens.forEach((t, i) => {
-      const label = shown(t.piece);
+    labels.forEach((label, i) => {
       g.fillText(label, margin - 4, margin + i * cell + cell / 2);
       g.save();
       g.translate(margin + i * cell + cell / 2, margin - 4);
