@@ -13,8 +13,8 @@ and nanopushkin/playground_page/.
 import sys
 
 from nanopushkin.config import main_parse
+from nanopushkin.devices import resolve_device
 from nanopushkin.playground import PlaygroundServer, ServeConfig, build_playground
-from nanopushkin.trainer import resolve_device
 
 
 def main(argv):

@@ -500,7 +500,7 @@ class PlaygroundServer(http.server.ThreadingHTTPServer):
 
 
 def build_playground(cfg: ServeConfig, root='.', say=print) -> Playground:
-    """Load everything cfg names (the device must exist: see trainer.resolve_device)."""
+    """Load everything cfg names (the device must exist: see devices.resolve_device)."""
     models = load_models(cfg, cfg.device, root, say)
     tokenizers = collect_tokenizers(models, cfg.tokenizers)
     meter = None
