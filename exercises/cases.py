@@ -99,7 +99,7 @@ def bigram_cases():
 def same_counts(what, expected, got):
     if not isinstance(got, dict):
         raise Mismatch(f'{what}: expected a dict {{(a, b): count}}, got {type(got).__name__}')
-    for pair in sorted(set(expected) | set(got)):
+    for pair in sorted(set(expected) | set(got), key=repr):
         if expected.get(pair, 0) != got.get(pair, 0):
             raise Mismatch(f'{what}: pair {pair}: expected count {expected.get(pair, 0)}, got {got.get(pair, 0)}')
 
