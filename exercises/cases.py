@@ -67,10 +67,8 @@ def bigram_direct(train_text, val_text):
 
 
 def project_unigram(train_text, val_text):
-    index = {c: i for i, c in enumerate(sorted(set(train_text) | set(val_text)))}
     with tempfile.TemporaryDirectory() as folder:
-        return reference.project_unigram_bits_per_token([index[c] for c in train_text],
-                                                        [index[c] for c in val_text], len(index), folder)
+        return reference.project_unigram_bits_per_char(train_text, val_text, folder)
 
 
 def bigram_cases():

@@ -68,8 +68,10 @@ def run_case(module, path, check):
         if frames:
             raise NotDone(frames[-1].name) from None
         return f'NotImplementedError: {e}'
-    except Exception as e:       # the student's code crashed: say what and where, no traceback
-        return f'your code raised {type(e).__name__}: {e}{where_in(path, e)}'
+    except Exception as e:       # say what and where, no traceback
+        if frames_in(path, e):
+            return f'your code raised {type(e).__name__}: {e}{where_in(path, e)}'
+        return f'the checker itself failed, not your code ({type(e).__name__}: {e}); please report it'
     return None
 
 

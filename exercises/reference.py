@@ -15,24 +15,32 @@ from nanopushkin.models.rnn import GRUCell, LSTMCell
 from nanopushkin.sampling import keep_top_k, keep_top_p
 from tokenizer.bpe import GPT2_SPLIT_REGEX, BPETokenizer
 from tokenizer.bpe_reference import merge
+from tokenizer.char import CharTokenizer
 
-__all__ = ['bits_per_char', 'project_unigram_bits_per_token', 'attention_layer', 'split_qkv', 'GRUCell',
+__all__ = ['bits_per_char', 'project_unigram_bits_per_char', 'attention_layer', 'split_qkv', 'GRUCell',
            'LSTMCell', 'keep_top_k', 'keep_top_p', 'GPT2_SPLIT_REGEX', 'BPETokenizer', 'tokenizer_from_merges',
            'merge']
 
 
-def project_unigram_bits_per_token(train_ids, val_ids, vocab_size, folder) -> float:
-    """The project's unigram baseline (nanopushkin.data.unigram_bits_per_char) of these token ids.
+def project_unigram_bits_per_char(train_text, val_text, folder) -> float:
+    """The project's unigram baseline (nanopushkin.data.unigram_bits_per_char) of a character model
+    whose vocabulary is every character of the two texts.
 
     That function reads a prepared dataset folder, so we write a minimal one to `folder`: train.bin,
-    val.bin and a meta.json that says one character per token, which makes bits/char = bits/token."""
+    val.bin, meta.json (one character per token) and a char tokenizer with as many ids as there are
+    characters. A project char tokenizer always has the end-of-text token as its last id, and this
+    vocabulary has none, so the last character gets that id: the baseline only counts ids."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    np.asarray(train_ids, dtype=np.uint16).tofile(folder / 'train.bin')
-    np.asarray(val_ids, dtype=np.uint16).tofile(folder / 'val.bin')
-    meta = {'vocab_size': vocab_size, 'dtype': 'uint16', 'tokenizer_file': 'tokenizer.json',
-            'train': {'tokens': len(train_ids), 'chars': len(train_ids)},
-            'val': {'tokens': len(val_ids), 'chars': len(val_ids)}}
+    chars = sorted(set(train_text) | set(val_text))
+    index = {c: i for i, c in enumerate(chars)}
+    tokenizer = CharTokenizer(chars[:-1])
+    tokenizer.save(folder / 'tokenizer.json')
+    for split, text in (('train', train_text), ('val', val_text)):
+        np.array([index[c] for c in text], dtype=np.uint16).tofile(folder / f'{split}.bin')
+    meta = {'tokenizer': tokenizer.kind, 'vocab_size': tokenizer.vocab_size, 'dtype': 'uint16',
+            'tokenizer_file': 'tokenizer.json', 'train': {'tokens': len(train_text), 'chars': len(train_text)},
+            'val': {'tokens': len(val_text), 'chars': len(val_text)}}
     (folder / 'meta.json').write_text(json.dumps(meta), encoding='utf-8')
     return unigram_bits_per_char(folder)
 

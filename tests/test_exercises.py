@@ -112,3 +112,13 @@ def test_list_names_every_exercise_in_order():
     status, out = check('list')
     assert status == 0
     assert [line.split()[1] for line in out.splitlines()] == [e.name for e in EXERCISES]
+
+
+def test_a_failure_of_the_checker_is_not_blamed_on_the_student(monkeypatch):
+    def broken(*args):
+        raise KeyError('val')
+    monkeypatch.setattr('exercises.reference.bits_per_char', broken)
+    status, out = check('check', 'bits_per_char', '--solutions')
+    assert status == 1
+    assert "the checker itself failed, not your code (KeyError: 'val'); please report it" in out
+    assert 'your code raised' not in out
