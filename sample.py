@@ -19,10 +19,10 @@ import torch
 
 from nanopushkin.checkpoint import load_checkpoint
 from nanopushkin.config import main_parse
+from nanopushkin.devices import resolve_device
 from nanopushkin.hf import from_pretrained
 from nanopushkin.sampling import SampleConfig, StreamPrinter, generate, prepare_prompt, read_prompt
 from nanopushkin.style import MIN_PASSAGE_CHARS, known_word_share, load_meter, score_texts
-from nanopushkin.trainer import resolve_device
 
 SEPARATOR = '-' * 40
 

@@ -109,15 +109,23 @@ def read_checkpoint(path) -> dict:
     """torch.load a checkpoint of ours, onto the CPU, refusing anything that is not plain data."""
     try:
         checkpoint = torch.load(path, map_location='cpu', weights_only=True)
-    except Exception as e:  # a pickle with code in it, a truncated or foreign file
-        raise ValueError(f'{path} is not a readable nanoPushkin checkpoint ({type(e).__name__}: '
-                         f'{str(e).splitlines()[0] if str(e) else ""})') from None
+    except Exception as e:  # a pickle with code in it, a truncated or foreign file (JSON, text)
+        raise ValueError(f'{path} is not a readable nanoPushkin checkpoint ({why_unreadable(e)})') from None
     keys = set(checkpoint) if isinstance(checkpoint, dict) else set()
     missing = {'model_type', 'model_args', 'model', 'tokenizer'} - keys
     if missing:
         raise ValueError(f'{path} is not a nanoPushkin checkpoint (it lacks {", ".join(sorted(missing))}); '
                          'a GPT-2-format folder is loaded with --init_from=<folder> instead')
     return checkpoint
+
+
+def why_unreadable(error) -> str:
+    """torch.load's reason in one line, without its advice to pass weights_only=False: that would
+    run whatever code a pickle holds, which is exactly what reading with weights_only=True avoids."""
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    reason = next((line for line in lines if 'weights_only' not in line and 'WeightsUnpickler' not in line),
+                  lines[0] if lines else '')
+    return f'{type(error).__name__}: {reason}' if reason else type(error).__name__
 
 
 def model_from_checkpoint(checkpoint: dict, path):

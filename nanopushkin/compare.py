@@ -4,7 +4,7 @@
     python compare.py --tokenizers=char,bpe1410,bpe4096  # the same five on three tokenizers
     python compare.py --search=4                         # + 4 random configs per architecture
     python compare.py --max_tokens=2000000               # budget in tokens seen instead of seconds
-    python compare.py --quick                            # smoke test: 12 s per run, ~2 min in all
+    python compare.py --quick                            # smoke test: 160k tokens per run, ~2 min in all
 
 What makes it fair: every run goes through the same `train(config)` loop, reads the same prepared
 dataset (the same train/val split by work), starts from the same seed and stops at the same
@@ -55,11 +55,12 @@ from nanopushkin.checkpoint import load_checkpoint, read_log
 from nanopushkin.config import ConfigError, TrainConfig, parse_args
 from nanopushkin.corpus import read_works
 from nanopushkin.data import Dataset, load_meta, unigram_bits_per_char
+from nanopushkin.devices import resolve_device
 from nanopushkin.models import model_hyperparameters
 from nanopushkin.prepare import dataset_name, prepare_dataset
 from nanopushkin.sampling import SampleOptions, generate
 from nanopushkin.style import known_word_share, load_meter, repetition_metrics, score_texts, split_contrast
-from nanopushkin.trainer import check_config, resolve_device, train
+from nanopushkin.trainer import check_config, train
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -71,7 +72,7 @@ class CompareConfig:
     budget_seconds: float = 300.0           # training wall-clock per run (the default budget)
     max_tokens: int = 0                     # budget in training tokens instead (0: use budget_seconds)
     search: int = 0                         # this many random configs per architecture (SEARCH_SPACE)
-    quick: bool = False                     # smoke test: QUICK_BUDGET_SECONDS per run, short evals
+    quick: bool = False                     # smoke test: QUICK_MAX_TOKENS per run, short evals
     name: str = ''                          # results/<name>; '' names it after the arguments
     results_dir: str = 'results'
     data_root: str = 'data/pushkin'         # where prepared datasets live (prepare's out_root)
@@ -90,7 +91,9 @@ class CompareConfig:
     device: str = 'auto'
 
 
-QUICK_BUDGET_SECONDS = 12.0
+# --quick trains each run on this many tokens: a token budget, so the smoke test ends in the same
+# state however busy the machine is (a wall-clock budget gave a loaded machine two iterations)
+QUICK_MAX_TOKENS = 160_000
 
 
 def sample_options(settings: CompareConfig) -> SampleOptions:
@@ -589,7 +592,7 @@ def plot_search(results: dict, path: Path):
 
 def default_name(settings: CompareConfig) -> str:
     """A results folder name that tells the comparisons apart: 'char-300s', 'char+bpe4096-2Mtok'..."""
-    budget = (f'{human(settings.max_tokens)}tok' if settings.max_tokens else 'quick' if settings.quick
+    budget = ('quick' if settings.quick else f'{human(settings.max_tokens)}tok' if settings.max_tokens
               else f'{settings.budget_seconds:g}s')
     parts = ['+'.join(tokenizer_spec(name)[2] for name in split_list(settings.tokenizers, 'tokenizers')), budget]
     if settings.search:
@@ -625,7 +628,7 @@ def prepare_datasets(settings: CompareConfig) -> tuple[dict, dict]:
 def compare(settings: CompareConfig, command: str = '') -> dict:
     """Run (or resume) the whole comparison and write its report; returns results.json's dict."""
     if settings.quick:
-        settings = dataclasses.replace(settings, budget_seconds=QUICK_BUDGET_SECONDS, eval_interval=20,
+        settings = dataclasses.replace(settings, max_tokens=QUICK_MAX_TOKENS, eval_interval=20,
                                        eval_iters=5, sample_chars=120, style_chars=200,
                                        train_args=f'warmup_iters=10 {settings.train_args}')
     if settings.max_tokens < 0 or settings.search < 0 or (not settings.max_tokens and settings.budget_seconds <= 0):

@@ -47,6 +47,7 @@ from nanopushkin.checkpoint import locked, model_from_checkpoint, read_checkpoin
     save_checkpoint
 from nanopushkin.config import TrainConfig
 from nanopushkin.data import Dataset, bits_per_char, unigram_bits_per_char
+from nanopushkin.devices import DTYPES, resolve_device, resolve_dtype
 from nanopushkin.hf import from_pretrained
 from nanopushkin.models import MODEL_TYPES, build_model, model_args_from_config
 from nanopushkin.models.gpt import GPTConfig
@@ -54,7 +55,6 @@ from nanopushkin.models.linear import LinearConfig
 from nanopushkin.models.rnn import RNNConfig
 from tokenizer import load_tokenizer
 
-DTYPES = {'float32': torch.float32, 'bfloat16': torch.bfloat16, 'float16': torch.float16}
 RUN_FILES = ('ckpt.pt', 'best.pt', 'log.jsonl', 'loss.png')  # what --overwrite=True replaces
 
 
@@ -472,38 +472,6 @@ def claim_out_dir(config: TrainConfig) -> Path:
     if not os.access(out_dir, os.W_OK):
         raise ValueError(f'cannot write into --out_dir={out_dir} (permission denied); choose another --out_dir')
     return out_dir
-
-
-def resolve_device(name: str) -> str:
-    """'auto' -> the best device present; otherwise check that the named one exists."""
-    if name == 'auto':
-        if torch.cuda.is_available():
-            return 'cuda'
-        if torch.backends.mps.is_available():
-            return 'mps'
-        return 'cpu'
-    try:
-        device_type = torch.device(name).type
-    except RuntimeError:
-        raise ValueError(f'unknown --device={name!r}; use auto, cpu, cuda, cuda:N or mps') from None
-    if device_type == 'cuda' and not torch.cuda.is_available():
-        raise ValueError(f'--device={name} but this torch sees no CUDA GPU; use --device=cpu')
-    if device_type == 'mps' and not torch.backends.mps.is_available():
-        raise ValueError(f'--device={name} but MPS is not available here; use --device=cpu')
-    return name
-
-
-def resolve_dtype(name: str, device_type: str) -> torch.dtype:
-    """The number type of the forward pass. 'auto': bfloat16 on GPUs that have it (same range as
-    float32, no loss scaling needed), else float16 (needs a GradScaler); float32 elsewhere."""
-    if name == 'auto':
-        if device_type == 'cuda':
-            return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-        return torch.float32
-    if name == 'float16' and device_type == 'cpu':
-        raise ValueError('--dtype=float16 needs a GPU (the CPU kernels lack it); on the CPU use '
-                         '--dtype=bfloat16 or float32')
-    return DTYPES[name]
 
 
 def start_distributed(device: str):

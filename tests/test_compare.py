@@ -261,7 +261,7 @@ def test_extra_metric_columns_and_a_failing_metric(comparison, monkeypatch):
 
 def test_quick_smoke_run_of_every_architecture(tiny_corpus_dir, tmp_path):
     """`python compare.py --quick`, exactly as documented (all five configs, the default sizes, a
-    12-second budget each), on the tiny corpus: every run finishes and every report file is written."""
+    160k-token budget each), on the tiny corpus: every run finishes and every report file is written."""
     argv = ['--quick', f'--src={tiny_corpus_dir}', f'--data_root={tmp_path / "data"}',
             f'--results_dir={tmp_path / "results"}']
     result = subprocess.run([sys.executable, 'compare.py'] + argv, cwd=ROOT, capture_output=True, text=True,

@@ -339,3 +339,15 @@ def test_the_result_is_printed_beside_the_expectation(char_dataset, tmp_path, ca
     printed = capsys.readouterr().out
     assert (f'val {summary["val_bits_per_char"]:.3f} bits/char; this config is expected to reach about '
             '2.380 on the default data') in printed
+
+
+def test_a_json_file_given_as_a_checkpoint_is_refused_without_torchs_unsafe_advice(tmp_path):
+    """torch.load's message for a non-pickle suggests weights_only=False, which would run the code
+    a malicious pickle holds: our error names the file and leaves that advice out."""
+    path = tmp_path / 'config.json'
+    path.write_text('{"n_layer": 2}', encoding='utf-8')
+    with pytest.raises(ValueError) as error:
+        nanopushkin.checkpoint.read_checkpoint(path)
+    message = str(error.value)
+    assert str(path) in message and 'not a readable nanoPushkin checkpoint' in message
+    assert 'weights_only' not in message and '\n' not in message
