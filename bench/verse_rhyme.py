@@ -10,7 +10,7 @@ parity). Then the verse figures (syllable counts, tetrameter share, rhyme rate, 
 held-out Pushkin verse and of the contrast poets' verse, the reference rows for models.
 
 Usage: python bench/verse_rhyme.py [--pushkin_dir=...] [--contrast_dir=...] [--out_dir=results/verse]
-Takes a few seconds. Writes rhyme.json (every figure) and rhyme.md (tables, failures with examples).
+Takes about a minute of CPU time. Writes rhyme.json (every figure) and rhyme.md (tables, failures with examples).
 """
 import json
 import os
@@ -18,10 +18,12 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+import regex as re
+
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # run without installing
 
 from nanopushkin.config import main_parse
-from nanopushkin.corpus import VAL_WORKS, find_corpus, read_works
+from nanopushkin.corpus import VAL_WORKS, CorpusNotFound, find_corpus, read_works
 from nanopushkin.verse import (RHYME_WINDOW, count_syllables, ending, rhyme_key, rhyme_scheme, rhymes,
                                stanzas_of, verse_figures)
 
@@ -51,21 +53,21 @@ def onegin_stanzas(text) -> list[list[str]]:
 
 
 def score_pairs(stanzas, meter, max_distance=None) -> dict:
-    """Precision and recall of rhymes() against the scheme, with the failing pairs."""
+    """Precision and recall of rhymes() against the scheme, with the failing pairs as
+    (stanza, i, j)."""
     truth = scheme_pairs()
     found = {'tp': [], 'fp': [], 'fn': []}
     negatives = 0
     for stanza in stanzas:
-        for i in range(len(stanza)):
-            for j in range(i + 1, len(stanza)):
-                if max_distance is not None and j - i > max_distance:
-                    continue
-                said, true = rhymes(stanza[i], stanza[j], meter), (i, j) in truth
-                negatives += not true
-                if said:
-                    found['tp' if true else 'fp'].append((stanza[i], stanza[j]))
-                elif true:
-                    found['fn'].append((stanza[i], stanza[j]))
+        for i, j in ((i, j) for i in range(len(stanza)) for j in range(i + 1, len(stanza))):
+            if max_distance is not None and j - i > max_distance:
+                continue
+            said, true = rhymes(stanza[i], stanza[j], meter), (i, j) in truth
+            negatives += not true
+            if said:
+                found['tp' if true else 'fp'].append((stanza, i, j))
+            elif true:
+                found['fn'].append((stanza, i, j))
     tp, fp, fn = (len(found[k]) for k in ('tp', 'fp', 'fn'))
     return {'pairs_rhyming': tp + fn, 'pairs_not_rhyming': negatives, 'tp': tp, 'fp': fp, 'fn': fn,
             'precision': tp / (tp + fp) if tp + fp else float('nan'),
@@ -73,26 +75,40 @@ def score_pairs(stanzas, meter, max_distance=None) -> dict:
             'examples': found}
 
 
-def why_missed(a, b, meter) -> str:
+LATIN_END = re.compile(r'[A-Za-z][^А-Яа-яЁё]*$')
+
+
+def why_missed(stanza, i, j, meter) -> str:
     """A failure category for a rhyming pair that rhymes() did not find."""
+    a, b = stanza[i], stanza[j]
+    if LATIN_END.search(a) or LATIN_END.search(b):
+        return 'a line ends in a word in Latin script (not read at all)'
     if meter is not None and ending(a, meter) != ending(b, meter):
-        return 'syllable parity differs (a miscounted line: Latin words, a split line)'
-    return 'endings differ after the spelling rules (inexact rhyme, ё printed as е, ...)'
+        return 'syllable parity differs (a miscounted line: a Latin-script word, a split line)'
+    kinds = [ending(a, meter)] if meter else ['m', 'f']
+    if any(rhyme_key(a, k) and rhyme_key(b, k) and rhyme_key(a, k).replace('э', 'о') ==
+           rhyme_key(b, k).replace('э', 'о') for k in kinds):
+        return 'ё printed as е (the edition writes "пробужден" for "пробуждён")'
+    return 'other inexact rhymes (the endings differ after the spelling rules)'
 
 
-def why_false(a, b, meter) -> str:
-    kind = ending(a, meter) or ('m' if rhyme_key(a, 'm') == rhyme_key(b, 'm') else 'f')
-    if kind == 'm' and count_syllables(a) % 2 == 1:
-        return 'same last syllable, unstressed (feminine lines read as masculine)'
-    return f'same {"masculine" if kind == "m" else "feminine"} ending on lines the scheme does not pair'
+def why_false(stanza, i, j, meter) -> str:
+    """A failure category for a pair that rhymes() joins and the scheme does not."""
+    a, b = stanza[i], stanza[j]
+    if meter is None and count_syllables(a) % 2 != count_syllables(b) % 2:
+        return 'a feminine and a masculine line with the same last syllable (no parity rule)'
+    partner = {i: j for i, j in scheme_pairs()} | {j: i for i, j in scheme_pairs()}
+    if rhymes(a, stanza[partner[i]], meter) and rhymes(b, stanza[partner[j]], meter):
+        return 'two pairs of the stanza share one rhyme sound (a true rhyme, not in the scheme)'
+    return 'the same ending, but the rhyme is elsewhere (unstressed endings, ё/е, near rhymes)'
 
 
 def categorized(pairs, meter, why) -> dict:
     groups = {}
-    for a, b in pairs:
-        groups.setdefault(why(a, b, meter), []).append((a, b))
-    return {reason: {'count': len(ps), 'examples': [f'{a} / {b}' for a, b in ps[:N_EXAMPLES]]}
-            for reason, ps in sorted(groups.items(), key=lambda kv: -len(kv[1]))}
+    for stanza, i, j in pairs:
+        groups.setdefault(why(stanza, i, j, meter), []).append(f'{stanza[i]} / {stanza[j]}')
+    return {reason: {'count': len(examples), 'examples': examples[:N_EXAMPLES]}
+            for reason, examples in sorted(groups.items(), key=lambda kv: -len(kv[1]))}
 
 
 def onegin_figures(stanzas) -> dict:
@@ -118,16 +134,15 @@ def onegin_figures(stanzas) -> dict:
     return out
 
 
-def reference_texts(settings) -> dict[str, str]:
-    """The verse texts whose figures models are compared with."""
-    works = {w.name: w for w in read_works(find_corpus(settings.pushkin_dir or None))}
+def reference_texts(works, contrast_dir) -> dict[str, str]:
+    """The verse texts whose figures models are compared with. works: {name: corpus.Work}."""
     held_out = [works[n] for n in VAL_WORKS if works[n].kind == 'poems']
     texts = {f'held-out Pushkin verse ({", ".join(w.name for w in held_out)})':
              '\n\n'.join(w.text for w in held_out)}
     texts.update({f'Pushkin: {w.name}': w.text for w in held_out})
     texts[f'Pushkin: {ONEGIN}'] = works[ONEGIN].text
     for poet in CONTRAST_POETS:
-        folder = Path(settings.contrast_dir) / poet
+        folder = Path(contrast_dir) / poet
         if folder.is_dir():
             texts[f'{poet} (all poems)'] = '\n\n'.join(w.text for w in read_works(folder) if w.kind == 'poems')
         else:
@@ -174,10 +189,14 @@ def markdown(result) -> str:
 
 def main(argv):
     settings = main_parse(VerseBenchConfig, argv, config_file_allowed=False)
-    works = {w.name: w for w in read_works(find_corpus(settings.pushkin_dir or None))}
+    try:
+        works = {w.name: w for w in read_works(find_corpus(settings.pushkin_dir or None))}
+    except (CorpusNotFound, ValueError) as e:
+        sys.exit(f'error: {e}')
     result = {'command': 'python bench/verse_rhyme.py' + ''.join(f' {a}' for a in argv),
               'onegin': onegin_figures(onegin_stanzas(works[ONEGIN].text)),
-              'references': {name: verse_figures(text) for name, text in reference_texts(settings).items()}}
+              'references': {name: verse_figures(text)
+                             for name, text in reference_texts(works, settings.contrast_dir).items()}}
     out = Path(settings.out_dir)
     out.mkdir(parents=True, exist_ok=True)
     (out / 'rhyme.json').write_text(json.dumps(result, ensure_ascii=False, indent=1) + '\n', encoding='utf-8')

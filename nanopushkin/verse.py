@@ -106,30 +106,39 @@ def distance(counts_a: Counter, counts_b: Counter) -> float:
 # Spelling -> (roughly) sound, only as far as it matters for the end of a line.
 IOTATED = {'я': 'а', 'ю': 'у', 'е': 'э', 'ё': 'о'}   # after a consonant they only soften it
 VOWEL_CLASS = {'а': 'а', 'о': 'о', 'у': 'у', 'э': 'э', 'и': 'и', 'ы': 'и', **IOTATED}
-DEVOICED = str.maketrans('бвгджз', 'пфктшс')          # at the end of a word
-REDUCED = str.maketrans('оэ', 'аи')                    # unstressed vowels after the stress
+SOUND_VOWELS = 'аоуэи'
+DEVOICED = str.maketrans('бвгджз', 'пфктшс')
+VOICELESS = 'пфктшсчцщх'
+SILENT = (('ться', 'ца'), ('тся', 'ца'), ('вств', 'ств'), ('здн', 'зн'), ('стн', 'сн'), ('лнц', 'нц'),
+          ('чн', 'шн'))
 _NOT_CYRILLIC = re.compile(r'[^а-яё]+')
 
 
 def _sounds_of_word(word: str) -> str:
-    """One lowercase Cyrillic word -> a rough sound string."""
-    word = word.replace('ться', 'ца').replace('тся', 'ца')    # -ться/-тся sound as -ца
-    word = re.sub(r'(.)\1', r'\1', word)                      # double letters sound single
-    word = re.sub(r'[бвгджз](?=ь?$)', lambda m: m.group().translate(DEVOICED), word)   # 'луг' = 'лук'
+    """One lowercase Cyrillic word -> a rough sound string: vowels in five classes (аоуэи), 'ь' for
+    a soft consonant or 'й' before a vowel of the я-kind, consonants as heard at the end of a word."""
+    for spelled, heard in SILENT:                             # 'чувство' = 'чуство', '-тся' = '-ца'
+        word = word.replace(spelled, heard)
+    word = re.sub(r'(?<=[жшчщц])ь', '', word)                 # 'речь' = 'реч': the sign is spelling only
+    for _ in range(2):                                        # twice, for two voiced ones: 'приезд' = 'приест'
+        word = re.sub(f'[бвгджз](?=ь?$|[{VOICELESS}])',       # 'недосуг' = 'недосук', 'извозчик' = 'извосчик'
+                      lambda m: m.group().translate(DEVOICED), word)
+    word = re.sub(r'([^аеёиоуыэюя])\1', r'\1', word)          # double consonants sound single
     sounds = []
     for i, ch in enumerate(word):
         before = word[i - 1] if i else ''
         if ch in 'ьъ' and i + 1 < len(word) and word[i + 1] in IOTATED:
             continue                                          # 'ье' = 'йэ': the sign only marks the й
-        if ch in IOTATED and (not before or before in VOWELS or before in 'ьъ'):
-            sounds.append('й')                                # 'моя' = 'мойа', 'её' = 'йэйо'
+        if ch in IOTATED:
+            # 'моя' = 'мойа', 'её' = 'йэйо'; after a consonant: 'меня' = 'мьэньа' (softened)
+            sounds.append('й' if not before or before in VOWELS or before in 'ьъ' else 'ь')
         sounds.append(VOWEL_CLASS.get(ch, ch))
     return ''.join(sounds)
 
 
 def sounds_of(line: str) -> str:
-    """The line as one rough sound string: Cyrillic letters only, case, punctuation, spaces and
-    Latin words dropped, spelling equivalences applied (see `rhyme_key`)."""
+    """The line as one rough sound string: Cyrillic letters only (case, punctuation, spaces and
+    Latin words dropped), spelling equivalences applied (see `rhyme_key`)."""
     return ''.join(_sounds_of_word(w) for w in _NOT_CYRILLIC.split(line.lower()) if w)
 
 
@@ -147,28 +156,35 @@ def ending(line: str, meter='iamb') -> str | None:
 def rhyme_key(line: str, kind: str) -> str | None:
     """The part of a line that must sound the same in a rhyme; None if the line is too short.
 
-    kind 'm' (masculine): from the last vowel to the end ('занемог' -> 'ок', 'отец' -> 'эц'); when
-    the line ends in that vowel the consonant before it is part of the key ('тебя' -> 'ба', 'моя' ->
-    'йа'), since 'тебя' rhymes with 'себя' but not with 'моя'.
+    kind 'm' (masculine): from the last vowel to the end ('занемог' -> 'ок', 'отец' -> 'эц'). When
+    the line ends in that vowel, the sound before it counts too: any soft consonant or й alike
+    ('меня' -> 'ьа', like 'я' and 'моя'), a hard consonant itself, voiced and voiceless alike
+    ('вода' -> 'та', like 'места' but unlike 'она').
     kind 'f' (feminine): from the second-to-last vowel ('правил' -> 'авил', 'наука' -> 'ука'); the
-    vowel after the stress is unstressed, so о/а and е/и sound alike there ('снова' ~ 'слово').
+    vowel after the stress is unstressed and all vowels sound alike there ('нежной' ~ 'мятежный',
+    'снова' ~ 'слово'), and a final 'й' after it is barely heard ('дани' ~ 'рукоплесканий').
 
     Spelling equivalences applied before (in `sounds_of`): я/а, ё/о, ю/у, е/э and ы/и are one vowel
-    each (the first of each pair only softens the consonant before it); я, ё, ю, е after a vowel,
+    each, the first of each pair only softening the consonant before it; я, ё, ю, е after a vowel,
     after ь/ъ or at the start of a word are 'й' + the vowel ('моя' = 'мойа'); voiced consonants are
-    voiceless at the end of a word ('недосуг' ~ 'наук', 'вдруг' ~ 'звук'); double consonants are
-    single; -тся and -ться sound as -ца."""
+    voiceless at the end of a word and before a voiceless one ('недосуг' ~ 'наук', 'извозчик' ~
+    'разносчик'); double consonants are single; silent letters are dropped ('праздник' ~
+    'проказник', 'чувства' ~ 'искусства'); -тся and -ться sound as -ца; ь after ж ш ч щ is silent."""
     sounds = sounds_of(line)
-    vowels = [i for i, ch in enumerate(sounds) if ch in 'аоуэи']
+    vowels = [i for i, ch in enumerate(sounds) if ch in SOUND_VOWELS]
     need = 1 if kind == 'm' else 2
     if len(vowels) < need:
         return None
     start = vowels[-need]
     if kind == 'm':
-        if start == len(sounds) - 1 and start > 0:
-            start -= 1                                        # open syllable: keep its consonant
+        if start == len(sounds) - 1:                          # an open syllable
+            before = sounds[start - 1:start]
+            if before in ('ь', 'й'):
+                return 'ь' + sounds[start]                    # soft: 'меня' ~ 'я' ~ 'моя'
+            return before.translate(DEVOICED) + sounds[start] # hard: 'вода' ~ 'места', not ~ 'она'
         return sounds[start:]
-    return sounds[start] + sounds[start + 1:].translate(REDUCED)
+    after = re.sub(f'[{SOUND_VOWELS}]', 'ə', sounds[start + 1:]).replace('ь', '')   # unstressed
+    return sounds[start] + after.removesuffix('й')
 
 
 def rhymes(a: str, b: str, meter='iamb') -> bool:
