@@ -232,3 +232,40 @@ def verse_figures(text: str, meter='iamb') -> dict:
             'tetrameter_share': tetrameter_share(text),
             'rhyme_rate': rhyme_rate(text, meter),
             'stanza_shapes': {str(k): v for k, v in stanza_shapes(text).most_common(5)}}
+
+
+# -----------------------------------------------------------------------------
+# showing it
+
+def complete_lines(prompt: str, continuation: str) -> str:
+    """The lines a model wrote: its continuation with the prompt's unfinished last line in front
+    (they make one line) and without its own unfinished last line (cut by the length limit, it
+    would count short). A continuation that never ends a line has no complete line: ''."""
+    text = prompt.rpartition('\n')[2] + continuation
+    return text[:text.rfind('\n') + 1]
+
+
+def annotate(text: str, meter='iamb') -> str:
+    """The text with each verse line's syllable count and rhyme letter in front of it:
+
+         9 A  Мой дядя самых честных правил,
+         8 b  Когда не в шутку занемог,
+
+    The letters come from `rhyme_scheme` of the line's stanza; '-' marks a line that rhymes with no
+    line at most RHYME_WINDOW lines away (what the rhyme rate counts). Lines without syllables are
+    shown as they are."""
+    out = []
+    for block in re.split(r'\n[ \t]*\n', text.strip('\n')):
+        stanza = lines_of(block)
+        marks = iter(f'{count_syllables(line):3d} {letter if rhymed else "-"}  {line}' for line, letter, rhymed
+                     in zip(stanza, rhyme_scheme(stanza, meter), rhymed_lines(stanza, meter)))
+        out += [next(marks) if count_syllables(line) else f'       {line.strip()}' for line in block.split('\n')]
+        out.append('')
+    return '\n'.join(out[:-1])
+
+
+def summary(text: str, meter='iamb') -> str:
+    """One line of figures: verse lines, the share of 8-9 syllables, the rhyme rate."""
+    figures = verse_figures(text, meter)
+    return (f"{figures['lines']} lines, {figures['tetrameter_share']:.2f} of them 8-9 syllables, "
+            f"rhyme rate {figures['rhyme_rate']:.2f}")

@@ -7,9 +7,9 @@ import pytest
 import torch
 
 from nanopushkin.constraints import SyllableLimit, parse_syllables
-from nanopushkin.verse import (count_syllables, distance, ending, lines_of, rhyme_key, rhyme_rate,
-                               rhyme_scheme, rhymes, stanza_shapes, stanzas_of, syllable_counts,
-                               tetrameter_share, verse_figures)
+from nanopushkin.verse import (annotate, complete_lines, count_syllables, distance, ending, lines_of,
+                               rhyme_key, rhyme_rate, rhyme_scheme, rhymes, stanza_shapes, stanzas_of,
+                               summary, syllable_counts, tetrameter_share, verse_figures)
 from tokenizer.bpe import BPETokenizer
 from tokenizer.char import CharTokenizer
 
@@ -149,6 +149,20 @@ def test_rhyme_rate():
     figures = verse_figures(ONEGIN_I)
     assert figures['lines'] == 14 and figures['tetrameter_share'] == 1.0
     assert figures['syllables'] == {'8': 0.5714, '9': 0.4286} and figures['stanza_shapes'] == {'14': 1}
+
+
+def test_annotate_and_summary():
+    shown = annotate('I\n\n' + ONEGIN_I + '\n\nБыла весна, светило солнце,\nНо было холодно').split('\n')
+    assert shown[0].strip() == 'I' and shown[1] == ''
+    assert shown[2] == '  9 A  «Мой дядя самых честных правил,'
+    assert shown[3] == '  8 b  Когда не в шутку занемог,'
+    assert shown[-2:] == ['  9 -  Была весна, светило солнце,', '  6 -  Но было холодно']
+    assert summary(ONEGIN_I) == '14 lines, 1.00 of them 8-9 syllables, rhyme rate 1.00'
+
+
+def test_complete_lines_joins_the_prompt_and_drops_the_cut_line():
+    assert complete_lines('Он\nМой дядя', ' самых\nОн уважать\nи') == 'Мой дядя самых\nОн уважать\n'
+    assert complete_lines('Мой дядя', ' самых честных') == ''
 
 
 # -----------------------------------------------------------------------------
