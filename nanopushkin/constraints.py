@@ -8,41 +8,45 @@ here the rule is verse form: a line may end only when its syllable count is in t
 (for iambic tetrameter {8, 9}), and no line may grow past the largest allowed count.
 
 The work is split in two, as in any such processor:
-- once, for the vocabulary: what each token would do to a line. How many vowels (syllables) it
-  adds before its first newline, whether it has a newline (ends the line), whether it has a space
-  before that (starts a new word). Tokens are byte strings, and a byte-level BPE token can end in
-  the middle of a letter (every Cyrillic letter is two bytes in UTF-8, the first 0xD0 or 0xD1): so
-  the vowel count is kept for each of the three ways the text so far can end, after a whole
+- once, for the vocabulary: what each token would do to a line. How many vowels (syllables) and
+  characters it adds before its first newline, whether it has a newline (ends the line), whether it
+  has a space before that (starts a new word). Tokens are byte strings, and a byte-level BPE token
+  can end in the middle of a letter (every Cyrillic letter is two bytes in UTF-8, the first 0xD0 or
+  0xD1): so the counts are kept for each of the three ways the text so far can end, after a whole
   character, or after a lone first byte 0xD0 or 0xD1 that the token's first byte completes.
-- at every step, for each sequence: where its current line stands (syllables so far, and a
-  half-written letter if any), and then three rules, each a mask over the vocabulary:
-    1. a token that ends the line is allowed only if the count it leaves is allowed, or zero (a
-       blank line between stanzas), or already past the maximum (a prompt's line too long to fix);
+- at every step, for each sequence: where its current line stands (syllables so far, characters
+  since its last vowel, a half-written letter if any), and then three rules, each a mask over the
+  vocabulary:
+    1. a token that ends the line (a newline, or the end of the document) is allowed only if the
+       count it leaves is allowed, or zero (a blank line between stanzas), or already past the
+       maximum (a prompt's line too long to fix);
     2. no token may take the count past the maximum;
-    3. at the maximum the last word may be finished (consonants, punctuation) but no new word may
-       begin (no token with a space): the newline is the way on.
+    3. at the maximum, the last word may be finished, with its punctuation, in at most MAX_TAIL
+       characters after the last vowel ('правил,' is 'л,' after its 'и') and with no space (no new
+       word); then only a newline is left.
 The state is read from the sequence itself at every step, so the processor keeps no memory between
 steps and works the same for sampling, for rows that leave the batch and for beam search.
 
 What it cannot do: it forces the form, not the sense. It counts vowels, not stresses, so an 8- or
 9-syllable line need not be iambic; it cannot make lines rhyme; and a line cut at its maximum ends
-where the count says, not where the phrase does. It also trusts the model to finish a word at the
-maximum: a model that keeps writing consonants or punctuation there is not stopped (max_new_tokens
-is). A token that has letters after a newline and then another newline (none of this project's
-tokenizers make one: their tokens with a newline are whitespace only) is judged by what comes before
-its first newline.
+where the count says, not where the phrase does (a word that needs more letters after its last
+vowel than MAX_TAIL is cut). A token that has letters after a newline and then another newline
+(none of this project's tokenizers make one: their tokens with a newline are whitespace only) is
+judged by what comes before its first newline.
 """
 import codecs
 import math
 
+import regex as re
 import torch
 
-from nanopushkin.verse import count_syllables
+from nanopushkin.verse import VOWELS, count_syllables
 
 # the ways the text so far can end that matter for counting vowels: after a whole character, or
 # after the first byte of a two-byte letter (0xD0 starts А-Я, Ё and а-п; 0xD1 starts р-я and ё),
 # which the next token's first byte completes. Any other unfinished character is not a vowel.
 PENDING = (b'', b'\xd0', b'\xd1')
+MAX_TAIL = 4        # characters after a line's last vowel at the maximum: 'л,' of 'правил,', 'лн,' of 'полн,'
 
 
 def parse_syllables(text: str) -> tuple[int, ...]:
@@ -71,16 +75,18 @@ class SyllableLimit:
         before = [p.split(b'\n', 1)[0] for p in pieces]      # the part of each token in the current line
         self.ends_line = torch.tensor([b'\n' in p for p in pieces])
         self.has_space = torch.tensor([any(c in b' \t' for c in b) for b in before])
-        self.vowels = {pending: torch.tensor([count_syllables((pending + b).decode('utf-8', 'replace'))
-                                              for b in before])
-                       for pending in PENDING}
+        # decoded with 'ignore': half a letter is not a character yet, the token completing it makes one
+        texts = {pending: [(pending + b).decode('utf-8', 'ignore') for b in before] for pending in PENDING}
+        self.vowels = {pending: torch.tensor([count_syllables(t) for t in texts[pending]]) for pending in PENDING}
+        self.chars = {pending: torch.tensor([len(t) for t in texts[pending]]) for pending in PENDING}
         if not (self.ends_line & (self.vowels[b''] == 0)).any():
             raise ValueError(f'the {tokenizer.kind} tokenizer has no token that ends a line without '
                              'adding a syllable (like "\\n"); a syllable limit needs one')
+        self.ends_line[tokenizer.eot_id] = True                 # the end of the document ends the line too
 
-    def line_so_far(self, seq) -> tuple[int, bytes]:
-        """(syllables of the current line, its unfinished last bytes): the bytes after the last
-        newline of the sequence, found by walking back over its tokens."""
+    def line_so_far(self, seq) -> tuple[int, int, bytes]:
+        """(syllables of the current line, characters after its last vowel, its unfinished last
+        bytes): from the bytes after the last newline of the sequence, found by walking back."""
         tail = []
         for token in reversed(seq):
             piece = self.pieces[token]
@@ -90,19 +96,21 @@ class SyllableLimit:
             tail.append(piece)
         decoder = codecs.getincrementaldecoder('utf-8')('replace')
         text = decoder.decode(b''.join(reversed(tail)))      # holds back a half-written letter
-        return count_syllables(text), decoder.getstate()[0]
+        after_last_vowel = re.split(f'[{VOWELS}]', text.lower())[-1]
+        return count_syllables(text), len(after_last_vowel), decoder.getstate()[0]
 
     def allowed_tokens(self, seq) -> torch.Tensor:
         """(V,) bool: which tokens may come next after this sequence."""
-        count, pending = self.line_so_far(seq)
-        after = count + self.vowels.get(pending, self.vowels[b''])   # the line's count with each token
+        count, tail, pending = self.line_so_far(seq)
+        pending = pending if pending in PENDING else b''             # other half characters: no vowel
+        after = count + self.vowels[pending]                         # the line's count with each token
         may_end = torch.zeros_like(self.ends_line)
         for n in self.allowed:
             may_end |= after == n
         may_end |= (after == 0) | (count > self.max)                     # rule 1
         may_go_on = after <= self.max                                    # rule 2
-        if count >= self.max:
-            may_go_on &= ~self.has_space                                 # rule 3
+        if count >= self.max:                                            # rule 3
+            may_go_on &= ~self.has_space & (tail + self.chars[pending] <= MAX_TAIL)
         return torch.where(self.ends_line, may_end, may_go_on)
 
     def __call__(self, logits, seqs):

@@ -190,12 +190,15 @@ def allowed(limit, tok, text):
 def test_the_three_rules_on_a_tiny_vocabulary(tiny):
     tok, limit = tiny
     everything = {'а', 'б', ' ', ',', '\n', tok.eot_token}
-    assert allowed(limit, tok, 'ба\nба') == everything - {'\n'}          # 1 syllable: may not end
+    assert allowed(limit, tok, 'ба\nба') == everything - {'\n', tok.eot_token}   # 1 syllable: may not end
     assert allowed(limit, tok, 'ба\n') == everything                     # 0: a blank line may end
     assert allowed(limit, tok, 'ба ба') == everything                    # 2: may end or go on
-    # 3 = the maximum: no vowel (rule 2), no new word (rule 3); the word may be finished
+    # 3 = the maximum: no vowel (rule 2), no new word (rule 3); the word may be finished...
     assert allowed(limit, tok, 'ба\nба ба ба') == {'б', ',', '\n', tok.eot_token}
-    assert allowed(limit, tok, 'аааа') == {'\n'}                         # a prompt past the maximum
+    # ...in at most MAX_TAIL = 4 characters after the last vowel
+    assert allowed(limit, tok, 'ба ба баббб') == {'б', ',', '\n', tok.eot_token}
+    assert allowed(limit, tok, 'ба ба бабб,б') == {'\n', tok.eot_token}
+    assert allowed(limit, tok, 'аааа') == {'\n', tok.eot_token}         # a prompt past the maximum
 
 
 def test_processor_masks_logits_per_row(tiny):
@@ -204,7 +207,7 @@ def test_processor_masks_logits_per_row(tiny):
     out = limit(logits, [tok.encode('ба'), tok.encode('ба а')])
     newline = tok.encode('\n')[0]
     assert out[0, newline] == -math.inf and out[1, newline] == 0
-    assert torch.isfinite(out).sum() == 2 * tok.vocab_size - 1
+    assert torch.isfinite(out).sum() == 2 * tok.vocab_size - 2       # the end of the document ends a line too
 
 
 def test_a_tokenizer_without_a_newline_is_refused():
@@ -241,9 +244,11 @@ def test_bpe_vowel_counts_follow_letters_split_across_tokens():
     halves = 0
     for cut in rng.sample(range(1, len(ids)), 40):
         seq = ids[:cut] + rng.choice([[], [rng.choice(lead_bytes)]])  # end in the middle of a letter
-        count, pending = limit.line_so_far(seq)
+        count, tail, pending = limit.line_so_far(seq)
         line = tok.decode_bytes(seq).rsplit(b'\n', 1)[-1]
-        assert count == count_syllables(line[:len(line) - len(pending)].decode('utf-8', 'replace'))
+        complete = line[:len(line) - len(pending)].decode('utf-8', 'replace')
+        assert count == count_syllables(complete)
+        assert tail == len(complete) - 1 - max(complete.lower().rfind(v) for v in 'аеёиоуыэюя')
         halves += pending in (b'\xd0', b'\xd1')
         vowels = limit.vowels.get(pending, limit.vowels[b''])
         for token in rng.sample(range(tok.vocab_size), 30):
@@ -251,4 +256,7 @@ def test_bpe_vowel_counts_follow_letters_split_across_tokens():
                 continue
             longer = tok.decode_bytes(seq + [token]).rsplit(b'\n', 1)[-1].decode('utf-8', 'replace')
             assert count + int(vowels[token]) == count_syllables(longer)
+            as_chars = tok.decode_bytes(seq + [token]).rsplit(b'\n', 1)[-1].decode('utf-8', 'ignore')
+            assert len(line[:len(line) - len(pending)].decode('utf-8', 'ignore')) \
+                + int(limit.chars[pending][token]) == len(as_chars)
     assert halves > 5
