@@ -137,14 +137,13 @@ def onegin_figures(stanzas) -> dict:
 def reference_texts(works, contrast_dir) -> dict[str, str]:
     """The verse texts whose figures models are compared with. works: {name: corpus.Work}."""
     held_out = [works[n] for n in VAL_WORKS if works[n].kind == 'poems']
-    texts = {f'held-out Pushkin verse ({", ".join(w.name for w in held_out)})':
-             '\n\n'.join(w.text for w in held_out)}
+    texts = {'held-out Pushkin verse': '\n\n'.join(w.text for w in held_out)}   # sample.py --verse reads it
     texts.update({f'Pushkin: {w.name}': w.text for w in held_out})
     texts[f'Pushkin: {ONEGIN}'] = works[ONEGIN].text
     for poet in CONTRAST_POETS:
         folder = Path(contrast_dir) / poet
         if folder.is_dir():
-            texts[f'{poet} (all poems)'] = '\n\n'.join(w.text for w in read_works(folder) if w.kind == 'poems')
+            texts[f'{poet} verse'] = '\n\n'.join(w.text for w in read_works(folder) if w.kind == 'poems')
         else:
             print(f'note: no {folder}: no {poet} reference row', file=sys.stderr)
     return texts
@@ -177,6 +176,8 @@ def markdown(result) -> str:
                 out += [f'    - {e}' for e in group['examples'][:4]]
             out.append('')
     out += ['## Verse figures of reference texts (meter=iamb)', '',
+            f'Held-out Pushkin verse: {", ".join(n for n in VAL_WORKS if f"Pushkin: {n}" in result["references"])}; '
+            f'{", ".join(CONTRAST_POETS)}: all their poems in the contrast corpus.', '',
             '| text | verse lines | 8-9 syllables | rhyme rate | most common syllable counts | stanza shapes |',
             '|---|---|---|---|---|---|']
     for name, f in result['references'].items():
