@@ -39,6 +39,7 @@ import math
 
 import regex as re
 import torch
+import torch.nn.functional as F
 
 from nanopushkin.verse import VOWELS, count_syllables
 
@@ -115,4 +116,5 @@ class SyllableLimit:
 
     def __call__(self, logits, seqs):
         allowed = torch.stack([self.allowed_tokens(seq) for seq in seqs]).to(logits.device)
-        return logits.masked_fill(~allowed, -math.inf)
+        padding = logits.size(-1) - allowed.size(-1)          # a model's vocabulary may be padded
+        return logits.masked_fill(~F.pad(allowed, (0, padding), value=False), -math.inf)

@@ -2,6 +2,10 @@
 constraint (nanopushkin/constraints.py) on tiny vocabularies, char and byte-level BPE."""
 import math
 import random
+import re
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 import torch
@@ -12,6 +16,8 @@ from nanopushkin.verse import (annotate, complete_lines, count_syllables, distan
                                summary, syllable_counts, tetrameter_share, verse_figures)
 from tokenizer.bpe import BPETokenizer
 from tokenizer.char import CharTokenizer
+
+ROOT = Path(__file__).resolve().parent.parent
 
 ONEGIN_I = """«Мой дядя самых честных правил,
 Когда не в шутку занемог,
@@ -260,3 +266,76 @@ def test_bpe_vowel_counts_follow_letters_split_across_tokens():
             assert len(line[:len(line) - len(pending)].decode('utf-8', 'ignore')) \
                 + int(limit.chars[pending][token]) == len(as_chars)
     assert halves > 5
+
+
+# -----------------------------------------------------------------------------
+# through the sampler and sample.py
+
+def test_generate_with_syllables_writes_lines_of_the_allowed_length():
+    """An untrained model under the constraint, sampling and beam search: every line it finishes
+    has 8 or 9 syllables."""
+    from nanopushkin.models import build_model
+    from nanopushkin.sampling import generate
+    tok = CharTokenizer.train(ONEGIN_I + '\n\n' + ONEGIN_VIII)
+    torch.manual_seed(0)
+    model = build_model('gru', {'vocab_size': tok.vocab_size, 'n_embd': 8, 'n_hidden': 16, 'n_layer': 1})
+    prompt = 'Мой дядя самых честных правил,\n'
+    for beams in (1, 3):
+        [ids] = generate(model, tok, prompt, max_new_tokens=150, syllables='8,9', num_beams=beams,
+                         stop_at_eot=False)
+        lines = complete_lines(prompt, tok.decode(ids)).split('\n')[:-1]
+        assert lines and all(count_syllables(line) in (0, 8, 9) for line in lines), lines
+
+
+@pytest.fixture(scope='module')
+def trained_run(char_dataset, tmp_path_factory):
+    """A tiny GRU trained by the real loop for a few iterations on the tiny corpus."""
+    from nanopushkin.config import TrainConfig
+    from nanopushkin.trainer import train
+    out_dir = tmp_path_factory.mktemp('run')
+    train(TrainConfig(out_dir=str(out_dir), data_dir=str(char_dataset), model='gru', n_layer=1, n_embd=16,
+                      n_hidden=32, block_size=32, batch_size=8, max_iters=20, eval_interval=10, eval_iters=2,
+                      warmup_iters=2, lr_decay_iters=20, device='cpu', progress=False, plot=False))
+    return out_dir
+
+
+def run_sample(*args):
+    return subprocess.run([sys.executable, 'sample.py', *args], cwd=ROOT, capture_output=True, text=True,
+                          encoding='utf-8', timeout=120)
+
+
+def test_sample_py_verse_and_syllables(trained_run, tmp_path):
+    prompt = 'Мой дядя самых честных правил,\nКогда не в шутку занемог,\n'
+    (tmp_path / 'prompt.txt').write_text(prompt, encoding='utf-8')
+    args = [f'--out_dir={trained_run}', f'--start=FILE:{tmp_path / "prompt.txt"}', '--num_samples=2',
+            '--max_new_tokens=200', '--stop_at_eot=False', '--device=cpu', '--verse']
+    for syllables in ('', '8,9'):
+        result = run_sample(*args, f'--syllables={syllables}')
+        assert result.returncode == 0, result.stderr
+        samples = result.stdout.split('-' * 40 + '\n')[:-1]
+        assert len(samples) == 2
+        for shown in samples:
+            lines = shown.rstrip('\n').split('\n')
+            assert lines[0].startswith('  9 ') and lines[0].endswith('  Мой дядя самых честных правил,')
+            assert lines[1].startswith('  8 ') and lines[1].endswith('  Когда не в шутку занемог,')
+            counts = []
+            for line in lines:        # a verse line: its syllable count, a letter or '-', the line
+                shown_line = re.fullmatch(r'\s*(\d+) ([a-zA-Z-])  (.*)', line)
+                if shown_line:
+                    counts.append(int(shown_line[1]))
+                    assert counts[-1] == count_syllables(shown_line[3])
+                else:                 # a blank line, or one without a syllable: shown as it is
+                    assert count_syllables(line) == 0
+            if syllables:             # all but the last, cut by max_new_tokens, are 8 or 9 syllables
+                assert len(counts) > 3 and all(n in (8, 9) for n in counts[2:-1]), lines
+        verdicts = [line for line in result.stderr.splitlines() if line.startswith('verse: ')]
+        assert len(verdicts) == 2
+        assert all(re.search(r'\d+ lines, \d\.\d\d of them 8-9 syllables, rhyme rate \d\.\d\d; '
+                             r'held-out Pushkin verse: 0\.\d\d of lines 8-9 syllables, rhyme rate 0\.\d\d', v)
+                   for v in verdicts), verdicts
+
+
+def test_sample_py_bad_syllables_is_a_one_line_error(trained_run):
+    result = run_sample(f'--out_dir={trained_run}', '--syllables=8-9')
+    assert result.returncode == 2
+    assert result.stderr.count('\n') == 1 and 'syllables must be a comma-separated list' in result.stderr
