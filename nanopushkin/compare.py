@@ -355,7 +355,8 @@ def sample_and_measure(run: Run, settings: CompareConfig, record: dict, pushkin_
            'top_k': options.top_k, 'seed': options.seed, 'style_prompts': list(STYLE_PROMPTS),
            'style_chars': settings.style_chars, 'meter': settings.meter, 'length_rule': '2x tokens, cut',
            'metrics': [f.__name__ for f in EXTRA_METRICS], 'verse_prompts': list(VERSE_PROMPTS),
-           'verse_chars': settings.verse_chars, 'verse_reference': sorted(pushkin_verse_counts.items())}
+           'verse_chars': settings.verse_chars,   # and the reference as lists, as the JSON record reads back
+           'verse_reference': [[n, count] for n, count in sorted(pushkin_verse_counts.items())]}
     if record.get('sample_key') == key:
         return record
     model, tokenizer, ckpt = load_checkpoint(run.config.out_dir, 'cpu')

@@ -251,7 +251,8 @@ def test_extra_metric_columns_and_a_failing_metric(comparison, monkeypatch):
     for texts in scored['model']:
         assert all(len(text) <= settings.style_chars for text in texts) and len(set(texts)) > 1
         assert not any(text.startswith(prompt) for text, prompt in zip(texts, cmp.STYLE_PROMPTS))
-    assert linear['status'] == 'done' and linear['extra'] == {'chars scored': sum(map(len, scored['model'][0]))}
+    assert linear['status'] == 'done' and linear['extra']['chars scored'] == sum(map(len, scored['model'][0]))
+    assert set(linear['extra']) == {'chars scored', 'syllables vs Pushkin', '8-9 syllables', 'rhyme rate'}  # + verse
     # the reference rows go through the same metrics: as many pieces, style_chars characters each
     assert [len(texts) for texts in scored['reference']] == [n, n]
     assert all(len(text) == settings.style_chars for texts in scored['reference'] for text in texts)
@@ -328,6 +329,14 @@ def test_verse_columns_and_reference_rows(comparison):
     assert '| syllables vs Pushkin | 8-9 syllables | rhyme rate |' in table
     assert '| held-out Pushkin verse |' in table
     assert 'Verse (syllables, rhyme letter' in (folder / 'samples.md').read_text(encoding='utf-8')
+    # a rerun reuses every run's samples and measures (the record's key reads back equal)
+    first = compare(settings)
+
+    def no_sampling(*args, **kwargs):
+        raise AssertionError('sampled again')
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(cmp, 'generate', no_sampling)
+        assert [row['extra'] for row in compare(settings)['runs']] == [row['extra'] for row in first['runs']]
     # the lines of a piece of real verse are whole lines
     assert all(piece.endswith('\n') and not piece.startswith(' ') for piece in cmp.line_pieces(
         'Мой дядя самых честных правил,\nКогда не в шутку занемог,\n' * 20, 4, 100))
