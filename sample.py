@@ -10,10 +10,15 @@ Options and their defaults: `python sample.py --help` (the SampleConfig in nanop
 the sampler's SampleOptions plus where the model comes from).
 Each sample is printed as the prompt followed by its continuation, streamed as it is generated,
 then a line of dashes. Speed, and with --style the style meter's verdict, go to stderr.
+With --verse each sample is printed when it is complete, every line with its syllable count and
+rhyme letter in front (nanopushkin/verse.py), and its verse figures go to stderr next to those of
+held-out Pushkin verse (results/verse/rhyme.json, written by bench/verse_rhyme.py).
 """
+import json
 import os
 import sys
 import time
+from pathlib import Path
 
 import torch
 
@@ -23,8 +28,10 @@ from nanopushkin.devices import resolve_device
 from nanopushkin.hf import from_pretrained
 from nanopushkin.sampling import SampleConfig, StreamPrinter, generate, prepare_prompt, read_prompt
 from nanopushkin.style import MIN_PASSAGE_CHARS, known_word_share, load_meter, score_texts
+from nanopushkin.verse import annotate, complete_lines, summary
 
 SEPARATOR = '-' * 40
+VERSE_REFERENCE = Path(__file__).resolve().parent / 'results' / 'verse' / 'rhyme.json'
 
 
 def load_model(cfg, device):
@@ -44,6 +51,17 @@ def style_verdict(meter, text):
         return f'style: too short to score (the meter needs {MIN_PASSAGE_CHARS} characters)'
     known = f', known words {known_word_share(text, meter.vocabulary):.2f}' if meter.vocabulary else ''
     return f'style: P(Pushkin) = {probs.mean():.2f}{known} (mean over {len(probs)} passages of the continuation)'
+
+
+def verse_verdict(prompt, continuation):
+    """The verse figures of the lines the model wrote, and those of held-out Pushkin verse."""
+    lines = complete_lines(prompt, continuation)
+    mine = summary(lines) if lines else 'no complete line'
+    if not VERSE_REFERENCE.is_file():
+        return f'verse: {mine} (no reference: run python bench/verse_rhyme.py)'
+    pushkin = json.loads(VERSE_REFERENCE.read_text(encoding='utf-8'))['references']['held-out Pushkin verse']
+    return (f"verse: {mine}; held-out Pushkin verse: {pushkin['tetrameter_share']:.2f} of lines 8-9 "
+            f"syllables, rhyme rate {pushkin['rhyme_rate']:.2f}")
 
 
 def main(argv):
@@ -77,7 +95,8 @@ def generate_and_print(cfg, model, tokenizer, prompt, prompt_ids, meter, device)
     the style verdict and the speed go to stderr."""
     generator = torch.Generator(device=device).manual_seed(cfg.seed)
     printer = StreamPrinter(tokenizer)
-    streaming = cfg.stream and cfg.num_beams == 1      # beam search knows its result only at the end
+    # beam search knows its result only at the end; --verse shows lines that are complete
+    streaming = cfg.stream and cfg.num_beams == 1 and not cfg.verse
     on_token = (lambda sample, token: printer.write_token(token)) if streaming else None
     n_tokens, elapsed = 0, 0.0
     for _ in range(cfg.num_samples):                   # one at a time: samples are printed one after another
@@ -86,7 +105,9 @@ def generate_and_print(cfg, model, tokenizer, prompt, prompt_ids, meter, device)
             printer.write_text(prompt)
         ids = generate(model, tokenizer, prompt_ids, cfg, num_samples=1, generator=generator,
                        on_token=on_token)[0]
-        if not streaming:
+        if cfg.verse:
+            printer.write_text(annotate(prompt + tokenizer.decode(ids)))
+        elif not streaming:
             printer.write_text(prompt)
             for token in ids:
                 printer.write_token(token)
@@ -95,6 +116,8 @@ def generate_and_print(cfg, model, tokenizer, prompt, prompt_ids, meter, device)
         n_tokens, elapsed = n_tokens + len(ids), elapsed + time.perf_counter() - t0
         if meter is not None:
             print(style_verdict(meter, tokenizer.decode(ids)), file=sys.stderr, flush=True)
+        if cfg.verse:
+            print(verse_verdict(prompt, tokenizer.decode(ids)), file=sys.stderr, flush=True)
         printer.write_text(SEPARATOR + '\n')
     print(f'generated {n_tokens} tokens in {elapsed:.2f} s ({n_tokens / max(elapsed, 1e-9):.1f} tokens/s)',
           file=sys.stderr)

@@ -17,7 +17,9 @@ own compute, whatever its speed. Models are compared in bits per character, whic
 on the tokenizer, next to the unigram baseline (token frequencies, no context at all). Each run's
 style (the style meter's P(Pushkin), and the share of known words that tells word salad from
 Russian) and repetition (distinct-2/3, repeated word 4-grams) are measured on its continuations of
-STYLE_PROMPTS, next to held-out Pushkin and held-out contrast text scored the same way.
+STYLE_PROMPTS, next to held-out Pushkin and held-out contrast text scored the same way. Its verse
+(nanopushkin/verse.py: line length and rhyme) is measured on its continuations of VERSE_PROMPTS,
+the openings of the held-out verse works, next to held-out Pushkin verse and the contrast poets'.
 
 A time budget is the same number of seconds on every device, so on a GPU the same command trains
 every model on many more tokens (and on a busy machine on fewer: use a token budget when numbers
@@ -44,6 +46,7 @@ import math
 import random
 import shutil
 import traceback
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -53,7 +56,7 @@ from matplotlib.figure import Figure      # no pyplot: no window, no global stat
 
 from nanopushkin.checkpoint import load_checkpoint, read_log
 from nanopushkin.config import ConfigError, TrainConfig, parse_args
-from nanopushkin.corpus import read_works
+from nanopushkin.corpus import VAL_WORKS, clean_text, find_corpus, read_works
 from nanopushkin.data import Dataset, load_meta, unigram_bits_per_char
 from nanopushkin.devices import resolve_device
 from nanopushkin.models import model_hyperparameters
@@ -61,6 +64,7 @@ from nanopushkin.prepare import dataset_name, prepare_dataset
 from nanopushkin.sampling import SampleOptions, generate
 from nanopushkin.style import known_word_share, load_meter, repetition_metrics, score_texts, split_contrast
 from nanopushkin.trainer import check_config, train
+from nanopushkin.verse import annotate, complete_lines, distance, rhyme_rate, syllable_counts, tetrameter_share
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -83,6 +87,7 @@ class CompareConfig:
     prompt: str = 'Однажды играли в карты у конногвардейца Нарумова.'  # 1st line of Пиковая дама (val)
     sample_chars: int = 300                 # length of each run's sample (samples.md)
     style_chars: int = 1000                 # length of each continuation of STYLE_PROMPTS that is scored
+    verse_chars: int = 600                  # length of each continuation of VERSE_PROMPTS (~20 lines)
     meter: str = 'data/style/meter.pt'      # the style meter (`python style.py train`)
     contrast_dir: str = '../shared/data/contrast'  # other writers: the held-out contrast reference row
     temperature: float = 0.8
@@ -111,6 +116,18 @@ STYLE_PROMPTS = (
     'Мой дядя самых честных правил,',                      # Евгений Онегин
     'Буря мглою небо кроет,',                              # Зимний вечер
 )
+# The verse columns: every run continues these openings of the held-out verse works by verse_chars
+# characters (same sampling as above); the lines it wrote are pooled and measured: the distance of
+# their syllable counts from held-out Pushkin verse's, the share with 8-9 syllables, the rhyme rate.
+# The reference rows measure as many pieces of the same length (whole lines) of real verse: for
+# held-out Pushkin, its distance is what the sample size alone gives.
+VERSE_PROMPTS = (
+    'На берегу пустынных волн\nСтоял он, дум великих полн,\n',            # Медный всадник
+    'Люблю тебя, Петра творенье,\nЛюблю твой строгий, стройный вид,\n',    # Медный всадник
+    'Над омраченным Петроградом\nДышал ноябрь осенним хладом.\n',         # Медный всадник
+    'Жил старик со своею старухой\nУ самого синего моря;\n',              # Сказка о рыбаке и рыбке
+)
+CONTRAST_POETS = ('Lermontov', 'Nekrasov')
 UNREACHABLE_ITERS = 10**9   # max_iters of a run that a time budget stops
 
 # Random search (--search N): N configs per model type, each key drawn independently.
@@ -320,14 +337,26 @@ def style_metrics(model, tokenizer, texts, settings) -> dict:
 EXTRA_METRICS = [style_metrics]
 
 
-def sample_and_measure(run: Run, settings: CompareConfig, record: dict) -> dict:
-    """The run's sample from the fixed prompt, its continuations of STYLE_PROMPTS and their extra
-    metrics, cached in its record (recomputed when a sampling setting or the metrics change)."""
+def verse_metrics(texts, pushkin_counts) -> dict:
+    """The verse columns of texts (lines a model wrote, or pieces of real verse), their lines pooled;
+    pushkin_counts: the syllable counts of held-out Pushkin verse. None where there is no line."""
+    text = '\n\n'.join(texts)                 # a blank line between texts: no rhyme across two of them
+    figures = {'syllables vs Pushkin': distance(syllable_counts(text), pushkin_counts),
+               '8-9 syllables': tetrameter_share(text), 'rhyme rate': rhyme_rate(text)}
+    return {name: None if math.isnan(value) else value for name, value in figures.items()}
+
+
+def sample_and_measure(run: Run, settings: CompareConfig, record: dict, pushkin_verse_counts) -> dict:
+    """The run's sample from the fixed prompt, its continuations of STYLE_PROMPTS and VERSE_PROMPTS
+    and their metrics, cached in its record (recomputed when a sampling setting or the metrics
+    change). pushkin_verse_counts: syllable counts of held-out Pushkin verse, for verse_metrics."""
     options = sample_options(settings)
     key = {'prompt': settings.prompt, 'chars': settings.sample_chars, 'temperature': options.temperature,
            'top_k': options.top_k, 'seed': options.seed, 'style_prompts': list(STYLE_PROMPTS),
            'style_chars': settings.style_chars, 'meter': settings.meter, 'length_rule': '2x tokens, cut',
-           'metrics': [f.__name__ for f in EXTRA_METRICS]}
+           'metrics': [f.__name__ for f in EXTRA_METRICS], 'verse_prompts': list(VERSE_PROMPTS),
+           'verse_chars': settings.verse_chars,   # and the reference as lists, as the JSON record reads back
+           'verse_reference': [[n, count] for n, count in sorted(pushkin_verse_counts.items())]}
     if record.get('sample_key') == key:
         return record
     model, tokenizer, ckpt = load_checkpoint(run.config.out_dir, 'cpu')
@@ -340,6 +369,7 @@ def sample_and_measure(run: Run, settings: CompareConfig, record: dict) -> dict:
         return tokenizer.decode(ids)[:chars]
     sample = settings.prompt + continuation(settings.prompt, settings.sample_chars)
     texts = [continuation(prompt, settings.style_chars) for prompt in STYLE_PROMPTS]
+    verse = [continuation(prompt, settings.verse_chars) for prompt in VERSE_PROMPTS]
     extra, complete = {}, True
     for metric in EXTRA_METRICS:
         try:
@@ -347,7 +377,10 @@ def sample_and_measure(run: Run, settings: CompareConfig, record: dict) -> dict:
         except Exception as e:  # the run stands; the metric's columns stay empty until a rerun
             print(f'[{run.run_id}] metric {metric.__name__} failed: {type(e).__name__}: {e}')
             complete = False
-    record.update(sample=sample, extra=extra, sample_key=key if complete else None)
+    lines_written = [complete_lines(prompt, text) for prompt, text in zip(VERSE_PROMPTS, verse)]
+    extra.update(verse_metrics(lines_written, pushkin_verse_counts))
+    record.update(sample=sample, verse_sample=annotate(VERSE_PROMPTS[0] + verse[0]), extra=extra,
+                  sample_key=key if complete else None)
     write_record(run, record)
     return record
 
@@ -403,6 +436,29 @@ def reference_metrics(settings: CompareConfig, data_dir) -> dict:
     return references
 
 
+def line_pieces(text, n, chars) -> list[str]:
+    """reference_pieces cut to whole lines (from the first line start to the last line end)."""
+    return [piece[piece.find('\n') + 1:piece.rfind('\n') + 1] for piece in reference_pieces(text, n, chars)]
+
+
+def verse_references(settings: CompareConfig) -> tuple[Counter, dict]:
+    """The syllable counts of held-out Pushkin verse (the poems among corpus.VAL_WORKS), and the verse
+    columns of real verse: as many pieces of verse_chars characters as there are VERSE_PROMPTS, cut
+    from held-out Pushkin verse and from each contrast poet's poems."""
+    folder = find_corpus(settings.src or None)
+    held_out = [folder / 'poems' / f'{name}.txt' for name in VAL_WORKS]
+    texts = {'held-out Pushkin verse': '\n\n'.join(clean_text(p.read_bytes())[0] for p in held_out if p.is_file())}
+    for poet in CONTRAST_POETS:
+        poems = sorted((Path(settings.contrast_dir) / poet / 'poems').glob('*.txt'))
+        if not poems:
+            print(f'note: no {poet}/poems/ in {settings.contrast_dir}: no {poet} verse reference row')
+            continue
+        texts[f'{poet} verse'] = '\n\n'.join(clean_text(p.read_bytes())[0] for p in poems)
+    counts = syllable_counts(texts['held-out Pushkin verse'])
+    return counts, {name: verse_metrics(line_pieces(text, len(VERSE_PROMPTS), settings.verse_chars), counts)
+                    for name, text in texts.items()}
+
+
 def run_result(run: Run, record: dict) -> dict:
     """One row of results.json: the run's identity, its hyperparameters and the trainer's numbers
     from its log.jsonl (the same file a reader can open to check them)."""
@@ -419,6 +475,7 @@ def run_result(run: Run, record: dict) -> dict:
     row['curve'] = [{'tokens': e['tokens'], 'elapsed': e['elapsed'], 'val_bits_per_char': e['val_bits_per_char']}
                     for e in log if e.get('event') == 'eval']
     row['sample'] = record.get('sample')
+    row['verse_sample'] = record.get('verse_sample')
     row['extra'] = record.get('extra', {})
     return row
 
@@ -510,6 +567,14 @@ def write_report(results: dict, folder: Path):
           'the share of repeated word 4-grams are averaged over the continuations (prompts not counted). '
           'The held-out rows score as many pieces of the same length cut from held-out Pushkin works and '
           'from held-out works of the contrast authors.', '',
+          f"Verse columns (nanopushkin/verse.py): each run continues {len(VERSE_PROMPTS)} openings of the held-out "
+          f"verse works by {settings['verse_chars']} characters, and the complete lines it wrote are pooled: "
+          '*syllables vs Pushkin* is the total variation distance between their syllable counts and those of '
+          'held-out Pushkin verse (0: the same distribution, 1: no count in common), *8-9 syllables* the share '
+          'of lines in the tetrameter range, *rhyme rate* the share of lines that rhyme (from letters) with a '
+          'line at most 3 lines away. The verse rows measure as many pieces of the same length (whole lines) '
+          'of held-out Pushkin verse and of the contrast poets\' poems; the Pushkin row\'s distance is what '
+          'the sample size alone gives. samples.md shows each run\'s first verse continuation line by line.', '',
           '![validation bits per character](curves.png)', '']
     if settings['search']:
         md += ['![parameters against bits per character](search.png)', '']
@@ -521,7 +586,8 @@ def write_report(results: dict, folder: Path):
     for r in results['runs']:
         if r['status'] == 'done':
             samples += [f"## {r['run_id']} ({r['val_bits_per_char']:.3f} bits/char)", '', '```text', r['sample'],
-                        '```', '']
+                        '```', '', 'Verse (syllables, rhyme letter; - for no rhyme):', '', '```text',
+                        r['verse_sample'] or '', '```', '']
     (folder / 'samples.md').write_text('\n'.join(samples), encoding='utf-8')
     plot_curves(results, folder / 'curves.png')
     if settings['search']:
@@ -629,7 +695,7 @@ def compare(settings: CompareConfig, command: str = '') -> dict:
     """Run (or resume) the whole comparison and write its report; returns results.json's dict."""
     if settings.quick:
         settings = dataclasses.replace(settings, max_tokens=QUICK_MAX_TOKENS, eval_interval=20,
-                                       eval_iters=5, sample_chars=120, style_chars=200,
+                                       eval_iters=5, sample_chars=120, style_chars=200, verse_chars=200,
                                        train_args=f'warmup_iters=10 {settings.train_args}')
     if settings.max_tokens < 0 or settings.search < 0 or (not settings.max_tokens and settings.budget_seconds <= 0):
         raise ConfigError('the budget must be positive (--budget_seconds=300 or --max_tokens=2000000) '
@@ -640,19 +706,20 @@ def compare(settings: CompareConfig, command: str = '') -> dict:
     runs = plan_runs(settings)       # checks every argument before anything slow happens
 
     unigram, chars_per_token = prepare_datasets(settings)
+    pushkin_verse_counts, verse_reference = verse_references(settings)
     results = {'name': settings.name, 'command': command or 'compare(...)',
                'settings': dataclasses.asdict(settings), 'device': device_name(settings.device),
                'torch': torch.__version__, 'unigram_bits_per_char': unigram,
                'chars_per_token': chars_per_token, 'runs': [],
-               'reference': reference_metrics(settings, Path(settings.data_root) / tokenizer_spec(
-                   split_list(settings.tokenizers, 'tokenizers')[0])[2])}
+               'reference': {**reference_metrics(settings, Path(settings.data_root) / tokenizer_spec(
+                   split_list(settings.tokenizers, 'tokenizers')[0])[2]), **verse_reference}}
     folder.mkdir(parents=True, exist_ok=True)
     for i, run in enumerate(runs, 1):
         print(f'--- run {i}/{len(runs)}: {run.run_id}')
         record = train_run(run)
         if record['status'] == 'done':
             try:
-                record = sample_and_measure(run, settings, record)
+                record = sample_and_measure(run, settings, record, pushkin_verse_counts)
             except Exception as e:
                 traceback.print_exc()
                 record.update(status='failed', error=f'sampling failed: {type(e).__name__}: {e}')

@@ -17,6 +17,8 @@ Choosing the next token, in this order (the order of HF transformers' logits pro
 1. repetition_penalty (CTRL paper): the logit of every token already in the sequence, prompt included,
    is divided by the penalty when positive and multiplied by it when negative (both lower it for p>1).
 2. no_repeat_ngram_size=n: a token that would complete an n-gram already in the sequence is banned.
+   syllables='8,9': a token that would end a line with another syllable count, or make it longer,
+   is banned (constrained decoding: nanopushkin/constraints.py says how, and what it cannot do).
 3. temperature: logits / temperature; temperature 0 means greedy (argmax).
 4. top_k: keep only the k most likely tokens (0: all).
 5. top_p (nucleus): keep the smallest set of most likely tokens whose probability reaches p (1.0: all).
@@ -47,6 +49,7 @@ import torch
 import torch.nn.functional as F
 
 from nanopushkin.config import ConfigError
+from nanopushkin.constraints import SyllableLimit, parse_syllables
 
 
 @dataclass(frozen=True)
@@ -64,6 +67,7 @@ class SampleOptions:
     repetition_penalty: float = 1.0     # 1.0: off; 1.2 is a common mild setting
     no_repeat_ngram_size: int = 0       # 0: off; 2 forbids repeating any bigram
     num_beams: int = 1                  # >1: beam search (deterministic with temperature 0)
+    syllables: str = ''                 # '8,9': lines may end only with 8 or 9 syllables; '': off
     seed: int = 1337                    # of the generator generate() makes when it is given none
 
     def __post_init__(self):
@@ -81,6 +85,11 @@ class SampleOptions:
             problems.append(f'repetition_penalty must be > 0 (1 turns it off), got {self.repetition_penalty}')
         if self.no_repeat_ngram_size < 0:
             problems.append(f'no_repeat_ngram_size must be >= 0 (0 turns it off), got {self.no_repeat_ngram_size}')
+        if self.syllables:
+            try:
+                parse_syllables(self.syllables)
+            except ValueError as e:
+                problems.append(str(e))
         if problems:
             raise ConfigError('; '.join(problems))
 
@@ -101,6 +110,7 @@ class SampleConfig(SampleOptions):
     device: str = 'auto'                # 'auto' | 'cpu' | 'cuda' | 'cuda:1' | 'mps'
     stream: bool = True                 # print tokens as they arrive (beam search prints whole samples)
     style: bool = False                 # score each continuation with the style meter (P(Pushkin))
+    verse: bool = False                 # show each line's syllables and rhyme letter, and verse figures
     meter: str = 'data/style/meter.pt'  # the meter `python style.py train` saves
 
 
@@ -159,8 +169,14 @@ def keep_top_p(logits, p):
     return logits.masked_fill(drop, -math.inf)
 
 
-def penalize(logits, seqs, options, vocab_size):
+def line_limit(tokenizer, options):
+    """The logits processor of options.syllables for this tokenizer (None when off)."""
+    return SyllableLimit(tokenizer, parse_syllables(options.syllables)) if options.syllables else None
+
+
+def penalize(logits, seqs, options, vocab_size, limit=None):
     """Steps 0-2: change the model's distribution itself (beam search scores use these logits).
+    limit: the line_limit of the options, made once per generation.
 
     Step 0: ids from vocab_size up (the tokenizer's size) are never drawn. A model's embedding may
     have more rows than its tokenizer has tokens (vocabularies padded to a multiple of 64 or 128)."""
@@ -169,9 +185,13 @@ def penalize(logits, seqs, options, vocab_size):
         logits[:, vocab_size:] = -math.inf
     logits = apply_repetition_penalty(logits, seqs, options.repetition_penalty)
     logits = ban_repeated_ngrams(logits, seqs, options.no_repeat_ngram_size)
+    if limit is not None:
+        logits = limit(logits, seqs)
     if torch.isinf(logits).all(dim=-1).any():
-        raise ValueError(f'no_repeat_ngram_size={options.no_repeat_ngram_size} has banned every token of the '
-                         'vocabulary; use a larger no_repeat_ngram_size or fewer max_new_tokens')
+        raise ValueError(f'no_repeat_ngram_size={options.no_repeat_ngram_size}'
+                         + (f' with syllables={options.syllables}' if limit is not None else '')
+                         + ' has banned every token of the vocabulary; use a larger no_repeat_ngram_size '
+                         'or fewer max_new_tokens')
     return logits
 
 
@@ -182,9 +202,9 @@ def warp(logits, options):
     return keep_top_p(logits, options.top_p)
 
 
-def choose_next(logits, seqs, options, vocab_size, generator=None, on_step=None, index=0):
+def choose_next(logits, seqs, options, vocab_size, generator=None, on_step=None, index=0, limit=None):
     """The next token of every row: (B, V) logits -> (B,) ids. on_step, if given, gets a StepReport."""
-    logits = penalize(logits.float(), seqs, options, vocab_size)
+    logits = penalize(logits.float(), seqs, options, vocab_size, limit)
     if options.temperature == 0:
         chosen = logits.argmax(dim=-1)
         probs = None if on_step is None else F.one_hot(chosen, logits.size(-1)).float()
@@ -249,6 +269,7 @@ def prepare_prompt(tokenizer, prompt, options):
     anything is generated, so a generation that cannot finish fails at once, not halfway."""
     ids = encode_prompt(tokenizer, prompt) if isinstance(prompt, str) else list(prompt) or [tokenizer.eot_id]
     tokenizer.check_ids(ids)
+    line_limit(tokenizer, options)              # a tokenizer without a newline cannot limit lines
     if options.no_repeat_ngram_size == 1:
         # no token may occur twice: each new token is one the prompt and the continuation do not have yet
         room = tokenizer.vocab_size - len(set(ids))
@@ -284,8 +305,9 @@ def sample_loop(model, tokenizer, prompt_ids, options, generator=None, on_token=
     logits, state = logits[rows], reorder_state(state, rows)
     live = list(range(options.num_samples))     # which sample each row of the batch belongs to
     seqs = [list(prompt_ids) for _ in live]     # prompt + continuation of each row, for the penalties
+    limit = line_limit(tokenizer, options)
     for t in range(options.max_new_tokens):
-        next_ids = choose_next(logits, seqs, options, tokenizer.vocab_size, generator, on_step, t)
+        next_ids = choose_next(logits, seqs, options, tokenizer.vocab_size, generator, on_step, t, limit)
         keep = []
         for row, token in enumerate(next_ids.tolist()):
             if token == eot_id:
@@ -336,8 +358,10 @@ def beam_search(model, tokenizer, prompt_ids, options, generator=None):
     beams = [[]]                                # generated tokens of each live beam (one to begin with)
     beam_scores = torch.zeros(1, device=device) # their total log-probabilities
     finished = []                               # (normalised score, tokens), best first, <= num_beams
+    limit = line_limit(tokenizer, options)
     for t in range(1, max_new_tokens + 1):      # t: length of the beams after this step
-        logits = penalize(logits.float(), [prompt_ids + b for b in beams], options, tokenizer.vocab_size)
+        logits = penalize(logits.float(), [prompt_ids + b for b in beams], options, tokenizer.vocab_size,
+                          limit)
         scores = beam_scores[:, None] + F.log_softmax(logits, dim=-1)   # every beam extended by every token
         candidates = beam_candidates(scores, options, generator)
         next_beams, next_tokens, next_scores, parents = [], [], [], []

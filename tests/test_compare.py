@@ -251,7 +251,8 @@ def test_extra_metric_columns_and_a_failing_metric(comparison, monkeypatch):
     for texts in scored['model']:
         assert all(len(text) <= settings.style_chars for text in texts) and len(set(texts)) > 1
         assert not any(text.startswith(prompt) for text, prompt in zip(texts, cmp.STYLE_PROMPTS))
-    assert linear['status'] == 'done' and linear['extra'] == {'chars scored': sum(map(len, scored['model'][0]))}
+    assert linear['status'] == 'done' and linear['extra']['chars scored'] == sum(map(len, scored['model'][0]))
+    assert set(linear['extra']) == {'chars scored', 'syllables vs Pushkin', '8-9 syllables', 'rhyme rate'}  # + verse
     # the reference rows go through the same metrics: as many pieces, style_chars characters each
     assert [len(texts) for texts in scored['reference']] == [n, n]
     assert all(len(text) == settings.style_chars for texts in scored['reference'] for text in texts)
@@ -293,7 +294,7 @@ def test_reference_rows_score_held_out_text_like_the_runs(comparison):
     assert len(pieces) == 4 and all(len(p) == 150 for p in pieces) and pieces[0] != pieces[-1]
     # the report shows them (the runs reused, only re-measured if another test changed the metrics)
     again = compare(settings)
-    assert again['reference'] == reference
+    assert {name: again['reference'][name] for name in reference} == reference
     # the tiny models write word salad: fewer known words than real text, whatever P(Pushkin) says
     runs = [row for row in again['runs'] if row['status'] == 'done']
     assert runs and all(row['extra']['known words'] < pushkin['known words'] - 0.1 for row in runs)
@@ -304,3 +305,38 @@ def test_reference_rows_score_held_out_text_like_the_runs(comparison):
     # without a meter there are no reference rows, and nothing fails
     assert cmp.reference_metrics(dataclasses.replace(settings, meter=str(folder / 'none.pt')),
                                  f'{settings.data_root}/char') == {}
+
+
+def test_verse_columns_and_reference_rows(comparison):
+    """Every run continues the verse prompts and gets the three verse columns; real verse, cut into
+    as many pieces of the same length, gets reference rows: held-out Pushkin close to its own
+    distribution, in the tetrameter range and rhyming."""
+    settings, folder, results = comparison
+    counts, verse_reference = cmp.verse_references(settings)
+    assert list(verse_reference) == ['held-out Pushkin verse', 'Lermontov verse', 'Nekrasov verse']
+    assert counts[8] + counts[9] > sum(counts.values()) / 2
+    columns = {'syllables vs Pushkin', '8-9 syllables', 'rhyme rate'}
+    pushkin = verse_reference['held-out Pushkin verse']
+    assert set(pushkin) == columns
+    assert pushkin['syllables vs Pushkin'] < 0.3 and pushkin['8-9 syllables'] > 0.5 and pushkin['rhyme rate'] > 0.3
+    for row in results['runs']:
+        if row['status'] == 'done':
+            assert columns <= set(row['extra'])
+            assert all(row['extra'][c] is None or 0 <= row['extra'][c] <= 1 for c in columns)
+            assert row['verse_sample'].split('\n')[0].endswith('  На берегу пустынных волн')
+    assert results['reference']['Nekrasov verse'] == verse_reference['Nekrasov verse']
+    table = (folder / 'results.md').read_text(encoding='utf-8')
+    assert '| syllables vs Pushkin | 8-9 syllables | rhyme rate |' in table
+    assert '| held-out Pushkin verse |' in table
+    assert 'Verse (syllables, rhyme letter' in (folder / 'samples.md').read_text(encoding='utf-8')
+    # a rerun reuses every run's samples and measures (the record's key reads back equal)
+    first = compare(settings)
+
+    def no_sampling(*args, **kwargs):
+        raise AssertionError('sampled again')
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(cmp, 'generate', no_sampling)
+        assert [row.get('extra') for row in compare(settings)['runs']] == [row.get('extra') for row in first['runs']]
+    # the lines of a piece of real verse are whole lines
+    assert all(piece.endswith('\n') and not piece.startswith(' ') for piece in cmp.line_pieces(
+        'Мой дядя самых честных правил,\nКогда не в шутку занемог,\n' * 20, 4, 100))

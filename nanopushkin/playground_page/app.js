@@ -4,7 +4,7 @@
 'use strict';
 
 const SETTINGS = ['temperature', 'top_k', 'top_p', 'repetition_penalty', 'no_repeat_ngram_size',
-                  'num_beams', 'seed', 'max_new_tokens', 'stop_at_eot'];
+                  'num_beams', 'seed', 'max_new_tokens', 'stop_at_eot', 'syllables'];
 const SHOWN = 15;                    // candidates shown when a token is clicked
 let info = null;                     // /api/models: the models, defaults and limits
 let written = null;                  // the last generation on the Write tab: {settings, steps: [...]}
@@ -70,6 +70,7 @@ function readSettings() {
   for (const name of SETTINGS) {
     const input = $(name);
     if (input.type === 'checkbox') settings[name] = input.checked;
+    else if (input.type === 'text') settings[name] = input.value;      // syllables: '8,9' or ''
     else settings[name] = input.value === '' ? null : Number(input.value);
   }
   return settings;

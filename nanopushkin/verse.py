@@ -1,0 +1,271 @@
+"""Verse form from letters alone: lines, stanzas, syllables, line length, rhyme.
+
+Bits per character and the style meter do not say whether a model has learned to write verse: to
+break lines at the right length and to rhyme. This module measures what can be measured from the
+letters of a text, with plain functions over strings.
+
+What it measures
+- Lines and stanzas: a line is a line of the text; a stanza is a run of lines between blank lines.
+  A *verse line* is a line with at least one syllable: blank lines, stanza numbers ('XIV') and rows
+  of dots are not verse lines.
+- Syllables: in Russian every syllable has exactly one vowel letter, so the syllable count of a line
+  is the number of its vowels (а е ё и о у ы э ю я). This is exact for Russian words; a word in Latin
+  script (Onegin's 'Monsieur', 'dandy') counts nothing, so its line comes out short.
+- Line length: the distribution of syllable counts over verse lines, and the share of lines in the
+  tetrameter range, 8 or 9 syllables. Iambic tetrameter (Онегин, Медный всадник, Руслан и Людмила)
+  has four iambs, 8 syllables with the last one stressed (a masculine ending: 'Когда не в шутку
+  занемог') and 9 when an unstressed syllable follows the last stress (a feminine ending: 'Мой дядя
+  самых честных правил').
+- Rhyme: whether two lines rhyme, decided from their endings (the heuristic is described at
+  `rhyme_key`), the rhyme scheme of a stanza (AbAb...), and the rhyme rate of a text: the share of
+  verse lines that rhyme with a line at most 3 lines away in the same stanza (3 is the farthest
+  distance between partners in the Onegin stanza, in its enclosed EffE).
+
+What it cannot measure: stress. Russian stress is free (it can fall on any syllable and moves within
+a word's forms), and it is not written. So this module cannot tell iamb from trochee, cannot check
+that a line's stresses fall where the meter wants them, and cannot see where a line's last stress
+is, which is where a rhyme begins. The rhyme heuristic works around that with the one thing letters
+do tell in iambic verse: a line with an even number of syllables ends on a stress (masculine), an odd
+one has one unstressed syllable after it (feminine). In trochaic verse (the fairy tales, 'Три девицы
+под окном') it is the other way round, and in free or irregular verse it says nothing; pass
+meter=None to compare lines without it. How well all this works is measured on Евгений Онегин, whose
+rhyme scheme is known, by bench/verse_rhyme.py (results/verse/).
+"""
+import string
+from collections import Counter
+
+import regex as re
+
+VOWELS = 'аеёиоуыэюя'
+TETRAMETER = (8, 9)                 # iambic tetrameter: masculine 8, feminine 9 syllables
+RHYME_WINDOW = 3                    # rhyme partners are looked for at most this many lines away
+METERS = ('iamb', 'trochee', None)  # what the parity of a line's syllable count says about its ending
+
+_VOWEL_RE = re.compile(f'[{VOWELS}]')
+
+
+# -----------------------------------------------------------------------------
+# lines, stanzas and syllables
+
+def count_syllables(line: str) -> int:
+    """Syllables of a line = its Russian vowel letters (upper or lower case, ё included)."""
+    return len(_VOWEL_RE.findall(line.lower()))
+
+
+def lines_of(text: str) -> list[str]:
+    """The verse lines of a text: its lines with at least one syllable, stripped of spaces."""
+    return [line.strip() for line in text.split('\n') if count_syllables(line)]
+
+
+def stanzas_of(text: str) -> list[list[str]]:
+    """The stanzas of a text: runs of verse lines between blank lines (stanzas without verse
+    lines, like a stanza number 'XIV' standing alone, are left out)."""
+    stanzas = []
+    for block in re.split(r'\n[ \t]*\n', text):
+        lines = lines_of(block)
+        if lines:
+            stanzas.append(lines)
+    return stanzas
+
+
+def syllable_counts(text: str) -> Counter:
+    """How many verse lines have each syllable count: {8: 120, 9: 131, ...}."""
+    return Counter(count_syllables(line) for line in lines_of(text))
+
+
+def tetrameter_share(text: str) -> float:
+    """The share of verse lines with 8 or 9 syllables (nan when there are no verse lines)."""
+    counts = syllable_counts(text)
+    total = sum(counts.values())
+    return sum(counts[n] for n in TETRAMETER) / total if total else float('nan')
+
+
+def stanza_shapes(text: str) -> Counter:
+    """How many stanzas have each number of verse lines: {14: 357, 4: 3, ...}."""
+    return Counter(len(stanza) for stanza in stanzas_of(text))
+
+
+def distribution(counts: Counter) -> dict[int, float]:
+    """Counts -> shares that sum to 1."""
+    total = sum(counts.values())
+    return {k: v / total for k, v in sorted(counts.items())} if total else {}
+
+
+def distance(counts_a: Counter, counts_b: Counter) -> float:
+    """Total variation distance between two syllable-count distributions: half the sum of the
+    absolute differences of their shares; 0 for the same distribution, 1 for disjoint ones."""
+    a, b = distribution(counts_a), distribution(counts_b)
+    if not a or not b:
+        return float('nan')
+    return sum(abs(a.get(k, 0.0) - b.get(k, 0.0)) for k in set(a) | set(b)) / 2
+
+
+# -----------------------------------------------------------------------------
+# rhyme
+
+# Spelling -> (roughly) sound, only as far as it matters for the end of a line.
+IOTATED = {'я': 'а', 'ю': 'у', 'е': 'э', 'ё': 'о'}   # after a consonant they only soften it
+VOWEL_CLASS = {'а': 'а', 'о': 'о', 'у': 'у', 'э': 'э', 'и': 'и', 'ы': 'и', **IOTATED}
+SOUND_VOWELS = 'аоуэи'
+DEVOICED = str.maketrans('бвгджз', 'пфктшс')
+VOICELESS = 'пфктшсчцщх'
+SILENT = (('ться', 'ца'), ('тся', 'ца'), ('вств', 'ств'), ('здн', 'зн'), ('стн', 'сн'), ('лнц', 'нц'),
+          ('чн', 'шн'))
+_NOT_CYRILLIC = re.compile(r'[^а-яё]+')
+
+
+def _sounds_of_word(word: str) -> str:
+    """One lowercase Cyrillic word -> a rough sound string: vowels in five classes (аоуэи), 'ь' for
+    a soft consonant or 'й' before a vowel of the я-kind, consonants as heard at the end of a word."""
+    for spelled, heard in SILENT:                             # 'чувство' = 'чуство', '-тся' = '-ца'
+        word = word.replace(spelled, heard)
+    word = re.sub(r'(?<=[жшчщц])ь', '', word)                 # 'речь' = 'реч': the sign is spelling only
+    for _ in range(2):                                        # twice, for two voiced ones: 'приезд' = 'приест'
+        word = re.sub(f'[бвгджз](?=ь?$|[{VOICELESS}])',       # 'недосуг' = 'недосук', 'извозчик' = 'извосчик'
+                      lambda m: m.group().translate(DEVOICED), word)
+    word = re.sub(r'([^аеёиоуыэюя])\1', r'\1', word)          # double consonants sound single
+    sounds = []
+    for i, ch in enumerate(word):
+        before = word[i - 1] if i else ''
+        if ch in 'ьъ' and i + 1 < len(word) and word[i + 1] in IOTATED:
+            continue                                          # 'ье' = 'йэ': the sign only marks the й
+        if ch in IOTATED:
+            # 'моя' = 'мойа', 'её' = 'йэйо'; after a consonant: 'меня' = 'мьэньа' (softened)
+            sounds.append('й' if not before or before in VOWELS or before in 'ьъ' else 'ь')
+        sounds.append(VOWEL_CLASS.get(ch, ch))
+    return ''.join(sounds)
+
+
+def sounds_of(line: str) -> str:
+    """The line as one rough sound string: Cyrillic letters only (case, punctuation, spaces and
+    Latin words dropped), spelling equivalences applied (see `rhyme_key`)."""
+    return ''.join(_sounds_of_word(w) for w in _NOT_CYRILLIC.split(line.lower()) if w)
+
+
+def ending(line: str, meter='iamb') -> str | None:
+    """'m' (masculine: the line ends on its last stress), 'f' (feminine: one unstressed syllable
+    after it) or None (unknown), from the parity of the syllable count under the given meter."""
+    if meter is None:
+        return None
+    if meter not in METERS:
+        raise ValueError(f'meter must be one of {METERS}, got {meter!r}')
+    even = count_syllables(line) % 2 == 0
+    return 'm' if even == (meter == 'iamb') else 'f'
+
+
+def rhyme_key(line: str, kind: str) -> str | None:
+    """The part of a line that must sound the same in a rhyme; None if the line is too short.
+
+    kind 'm' (masculine): from the last vowel to the end ('занемог' -> 'ок', 'отец' -> 'эц'). When
+    the line ends in that vowel, the sound before it counts too: any soft consonant or й alike
+    ('меня' -> 'ьа', like 'я' and 'моя'), a hard consonant itself, voiced and voiceless alike
+    ('вода' -> 'та', like 'места' but unlike 'она').
+    kind 'f' (feminine): from the second-to-last vowel ('правил' -> 'авил', 'наука' -> 'ука'); the
+    vowel after the stress is unstressed and all vowels sound alike there ('нежной' ~ 'мятежный',
+    'снова' ~ 'слово'), and a final 'й' after it is barely heard ('дани' ~ 'рукоплесканий').
+
+    Spelling equivalences applied before (in `sounds_of`): я/а, ё/о, ю/у, е/э and ы/и are one vowel
+    each, the first of each pair only softening the consonant before it; я, ё, ю, е after a vowel,
+    after ь/ъ or at the start of a word are 'й' + the vowel ('моя' = 'мойа'); voiced consonants are
+    voiceless at the end of a word and before a voiceless one ('недосуг' ~ 'наук', 'извозчик' ~
+    'разносчик'); double consonants are single; silent letters are dropped ('праздник' ~
+    'проказник', 'чувства' ~ 'искусства'); -тся and -ться sound as -ца; ь after ж ш ч щ is silent."""
+    sounds = sounds_of(line)
+    vowels = [i for i, ch in enumerate(sounds) if ch in SOUND_VOWELS]
+    need = 1 if kind == 'm' else 2
+    if len(vowels) < need:
+        return None
+    start = vowels[-need]
+    if kind == 'm':
+        if start == len(sounds) - 1:                          # an open syllable
+            before = sounds[start - 1:start]
+            if before in ('ь', 'й'):
+                return 'ь' + sounds[start]                    # soft: 'меня' ~ 'я' ~ 'моя'
+            return before.translate(DEVOICED) + sounds[start] # hard: 'вода' ~ 'места', not ~ 'она'
+        return sounds[start:]
+    after = re.sub(f'[{SOUND_VOWELS}]', 'ə', sounds[start + 1:]).replace('ь', '')   # unstressed
+    return sounds[start] + after.removesuffix('й')
+
+
+def rhymes(a: str, b: str, meter='iamb') -> bool:
+    """Do lines a and b rhyme? With a meter, both lines must have the same kind of ending (from
+    their syllable counts, see `ending`) and the same rhyme key of that kind; with meter=None the
+    kind is unknown and either key may match (more rhymes found, and more false ones)."""
+    kind_a, kind_b = ending(a, meter), ending(b, meter)
+    if kind_a != kind_b:
+        return False
+    kinds = (kind_a,) if kind_a else ('m', 'f')
+    return any(rhyme_key(a, k) is not None and rhyme_key(a, k) == rhyme_key(b, k) for k in kinds)
+
+
+def rhyme_scheme(stanza: list[str], meter='iamb') -> str:
+    """Letters for the lines of a stanza: lines that rhyme share a letter, in order of first use.
+    With a meter, the letter is a capital for a feminine ending, as in Onegin's AbAbCCddEffEgg;
+    with meter=None all letters are lowercase (the ending is not known)."""
+    letters, scheme = iter(string.ascii_lowercase * 3), []
+    for i, line in enumerate(stanza):
+        partner = next((j for j in range(i - 1, -1, -1) if rhymes(stanza[j], line, meter)), None)
+        letter = scheme[partner].lower() if partner is not None else next(letters)
+        scheme.append(letter.upper() if ending(line, meter) == 'f' else letter)
+    return ''.join(scheme)
+
+
+def rhymed_lines(stanza: list[str], meter='iamb', window=RHYME_WINDOW) -> list[bool]:
+    """For each line: does it rhyme with a line at most `window` lines away in the stanza?"""
+    return [any(rhymes(stanza[j], line, meter)
+                for j in range(max(0, i - window), min(len(stanza), i + window + 1)) if j != i)
+            for i, line in enumerate(stanza)]
+
+
+def rhyme_rate(text: str, meter='iamb', window=RHYME_WINDOW) -> float:
+    """The share of verse lines that rhyme with a near line of their stanza (nan without lines)."""
+    flags = [f for stanza in stanzas_of(text) for f in rhymed_lines(stanza, meter, window)]
+    return sum(flags) / len(flags) if flags else float('nan')
+
+
+def verse_figures(text: str, meter='iamb') -> dict:
+    """The verse figures of a text, for tables: lines, syllable-count shares, tetrameter share,
+    rhyme rate and the most common stanza shapes."""
+    counts = syllable_counts(text)
+    return {'lines': sum(counts.values()),
+            'syllables': {str(k): round(v, 4) for k, v in distribution(counts).items()},
+            'tetrameter_share': tetrameter_share(text),
+            'rhyme_rate': rhyme_rate(text, meter),
+            'stanza_shapes': {str(k): v for k, v in stanza_shapes(text).most_common(5)}}
+
+
+# -----------------------------------------------------------------------------
+# showing it
+
+def complete_lines(prompt: str, continuation: str) -> str:
+    """The lines a model wrote: its continuation with the prompt's unfinished last line in front
+    (they make one line) and without its own unfinished last line (cut by the length limit, it
+    would count short). A continuation that never ends a line has no complete line: ''."""
+    text = prompt.rpartition('\n')[2] + continuation
+    return text[:text.rfind('\n') + 1]
+
+
+def annotate(text: str, meter='iamb') -> str:
+    """The text with each verse line's syllable count and rhyme letter in front of it:
+
+         9 A  Мой дядя самых честных правил,
+         8 b  Когда не в шутку занемог,
+
+    The letters come from `rhyme_scheme` of the line's stanza; '-' marks a line that rhymes with no
+    line at most RHYME_WINDOW lines away (what the rhyme rate counts). Lines without syllables are
+    shown as they are."""
+    out = []
+    for block in re.split(r'\n[ \t]*\n', text.strip('\n')):
+        stanza = lines_of(block)
+        marks = iter(f'{count_syllables(line):3d} {letter if rhymed else "-"}  {line}' for line, letter, rhymed
+                     in zip(stanza, rhyme_scheme(stanza, meter), rhymed_lines(stanza, meter)))
+        out += [next(marks) if count_syllables(line) else f'       {line.strip()}' for line in block.split('\n')]
+        out.append('')
+    return '\n'.join(out[:-1])
+
+
+def summary(text: str, meter='iamb') -> str:
+    """One line of figures: verse lines, the share of 8-9 syllables, the rhyme rate."""
+    figures = verse_figures(text, meter)
+    return (f"{figures['lines']} lines, {figures['tetrameter_share']:.2f} of them 8-9 syllables, "
+            f"rhyme rate {figures['rhyme_rate']:.2f}")
