@@ -11,6 +11,7 @@ import shlex
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import unquote
 
 import pytest
 
@@ -61,7 +62,7 @@ def test_every_quoted_figure_equals_its_source(lang):
     for shown, source, key in links:
         path = (DOCS[lang].parent / source).resolve()
         assert path.is_file(), f'{DOCS[lang].name}: {source} does not exist'
-        value = lookup(json.loads(path.read_text(encoding='utf-8')), key)
+        value = lookup(json.loads(path.read_text(encoding='utf-8')), unquote(key))  # %20: a space
         number, decimals, percent = parse_number(shown, lang)
         expected = round(float(value) * (100 if percent else 1), decimals)
         if abs(number - expected) > 10 ** -decimals / 2 + 1e-9:
