@@ -41,8 +41,12 @@ def lookup(obj, dotted):
 
 def parse_number(text, lang):
     """The number as written: '4.83', '1,322,416', '30.5%' in English; '4,83', '1 322 416',
-    '30,5 %' in Russian. Returns (value, decimals, is_percent)."""
+    '30,5 %' in Russian; '7.09 GB' is a count of bytes. Returns (value, decimals, is_percent, scale)."""
     text = text.strip().replace('\u00a0', ' ').replace('\u2009', ' ')
+    scale = 1.0
+    for unit in (' GB', ' ГБ'):          # a byte count shown in GB (10^9 bytes)
+        if text.endswith(unit):
+            text, scale = text.removesuffix(unit), 1e9
     percent = text.endswith('%')
     text = text.rstrip('% ').lstrip('~≈')
     if lang == 'ru':
@@ -51,7 +55,7 @@ def parse_number(text, lang):
         text = text.replace(',', '')
     text = text.removesuffix('x').removesuffix('×')
     decimals = len(text.split('.')[1]) if '.' in text else 0
-    return float(text), decimals, percent
+    return float(text), decimals, percent, scale
 
 
 @pytest.mark.parametrize('lang', DOCS)
@@ -63,8 +67,8 @@ def test_every_quoted_figure_equals_its_source(lang):
         path = (DOCS[lang].parent / source).resolve()
         assert path.is_file(), f'{DOCS[lang].name}: {source} does not exist'
         value = lookup(json.loads(path.read_text(encoding='utf-8')), unquote(key))  # %20: a space
-        number, decimals, percent = parse_number(shown, lang)
-        expected = round(float(value) * (100 if percent else 1), decimals)
+        number, decimals, percent, scale = parse_number(shown, lang)
+        expected = round(float(value) * (100 if percent else 1) / scale, decimals)
         if abs(number - expected) > 10 ** -decimals / 2 + 1e-9:
             wrong.append(f'{shown!r} is {source}#{key} = {value!r}')
     assert not wrong, f'{DOCS[lang].name}: figures that do not match their source:\n' + '\n'.join(wrong)
