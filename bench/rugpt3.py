@@ -49,7 +49,7 @@ import sys
 import tempfile
 import time
 from contextlib import nullcontext
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -58,6 +58,9 @@ sys.path.insert(0, str(ROOT))  # run without installing
 import torch
 
 from nanopushkin.config import TrainConfig, main_parse
+from nanopushkin.hf import from_pretrained, gpt_config_from_hf
+from nanopushkin.models.gpt import GPT
+from nanopushkin.sampling import generate
 from nanopushkin.trainer import DTYPES, estimate_memory, format_bytes, make_optimizer, resolve_device
 from tokenizer import BPETokenizer
 
@@ -142,7 +145,7 @@ def synthetic_tokenizer(size=TOKENIZER_SIZE) -> BPETokenizer:
 def make_folders(case) -> dict:
     """A random GPT2LMHeadModel of the shape, in a folder with model.safetensors and in one with
     pytorch_model.bin, each with the tokenizer."""
-    import transformers  # bench-only dependency, imported where it is used
+    import transformers  # (imported where used: a process measuring our model must not hold the library)
     hf_config = transformers.GPT2Config(**json.loads(Path(case['shape_file']).read_text()))
     torch.manual_seed(case['seed'])
     model = transformers.GPT2LMHeadModel(hf_config)
@@ -165,13 +168,12 @@ def make_folders(case) -> dict:
 
 
 def load_ours(folder, device):
-    from nanopushkin.hf import from_pretrained
     model, tokenizer = from_pretrained(folder)
     return model.to(device), tokenizer
 
 
 def load_hf(folder, device, **overrides):
-    import transformers
+    import transformers  # (imported where used, see make_folders)
     transformers.logging.set_verbosity_error()
     model = transformers.GPT2LMHeadModel.from_pretrained(folder, attn_implementation='sdpa', **overrides)
     return model.to(device)
@@ -206,25 +208,27 @@ def train_case(case) -> dict:
     dtype = DTYPES[config.dtype]
     autocast = nullcontext() if dtype == torch.float32 else torch.autocast(device_type, dtype=dtype)
     generator = torch.Generator().manual_seed(case['seed'])
-    seconds = []
+    seconds, cpu_seconds = [], []     # wall clock, and CPU time of all threads (what a busy machine cannot inflate)
     for step in range(case['steps'] + 1):
         data = torch.randint(0, model.config.vocab_size, (config.batch_size, config.block_size + 1),
                              generator=generator).to(device)
         sync(device)
-        t0 = time.perf_counter()
+        t0, cpu0 = time.perf_counter(), time.process_time()
         for _ in range(config.gradient_accumulation_steps):
-            with autocast:  # the output stays referenced until the next forward ends, as the trainer's `_`
+            with autocast:  # the output stays referenced until the next forward ends, as in the trainer
                 output = forward(data[:, :-1], data[:, 1:])
             loss = output[1] if case['impl'] == 'ours' else output.loss
             (loss / config.gradient_accumulation_steps).backward()
+        del output                                      # (the trainer's train_step returns here)
         torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
         optimizer.step()
         optimizer.zero_grad(set_to_none=True)
         sync(device)
         if step > 0:                                    # step 0 warms up and creates AdamW's state
             seconds.append(time.perf_counter() - t0)
-    return {'seconds': statistics.median(seconds), 'peak': memory.peak(), 'estimate': estimate,
-            'loss': loss.item()}
+            cpu_seconds.append(time.process_time() - cpu0)
+    return {'seconds': statistics.median(seconds), 'cpu_seconds': statistics.median(cpu_seconds),
+            'threads': torch.get_num_threads(), 'peak': memory.peak(), 'estimate': estimate, 'loss': loss.item()}
 
 
 def load_case(case) -> dict:
@@ -240,7 +244,6 @@ def load_case(case) -> dict:
 
 def sample_case(case) -> dict:
     """Both models in one process, timed alternately, so a busy machine slows both alike."""
-    from nanopushkin.sampling import generate
     device = case['device']
     ours, tokenizer = load_ours(case['folder'], device)
     hf = load_hf(case['folder'], device).eval()
@@ -309,8 +312,6 @@ def case_key(case) -> str:
 
 def planned_estimate(shape_file, case) -> int:
     """The trainer's estimate for a training case, from the shape alone (no weights allocated)."""
-    from nanopushkin.hf import gpt_config_from_hf
-    from nanopushkin.models.gpt import GPT
     with torch.device('meta'):
         model = GPT(gpt_config_from_hf(json.loads(Path(shape_file).read_text()), shape_file))
     config = TrainConfig(batch_size=case['batch_size'], block_size=case['block_size'], dtype=case['dtype'],
@@ -338,58 +339,70 @@ def gb(n):
     return '' if n is None else f'{n / GB:.2f}'
 
 
+def seconds(result):
+    """'wall (CPU)' seconds: the CPU time of all threads, unlike the wall clock, does not grow while
+    other jobs have the cores (results from before it was recorded show the wall clock only)."""
+    if not result:
+        return ''
+    cpu = f" ({result['cpu_seconds']:.0f})" if 'cpu_seconds' in result else ''
+    return f"{result['seconds']:.1f}{cpu}"
+
+
+def training_table(results) -> list[str]:
+    lines = ['## Fine-tuning step (forward, backward, clip, AdamW)', '',
+             '| batch | dtype | checkpointing | ours s/step (CPU s) | HF s/step (CPU s) | ours peak GB | '
+             'HF peak GB | trainer estimate GB | estimate / ours peak |',
+             '|---|---|---|---:|---:|---:|---:|---:|---:|']
+    for key in dict.fromkeys(k.replace(' hf ', ' ours ') for k in results if k.startswith('train ')):
+        ours, hf = results.get(key, {}), results.get(key.replace(' ours ', ' hf '), {})
+        _, _, size, dtype, _, checkpointing = key.split(' ')
+        estimate = ours.get('estimate')
+        ratio = f"{estimate / ours['peak']:.2f}" if estimate else ''
+        lines.append(f"| {size} | {dtype} | {checkpointing} | {seconds(ours)} | {seconds(hf)} | {gb(ours.get('peak'))} "
+                     f"| {gb(hf.get('peak'))} | {gb(estimate)} | {ratio} |")
+    return lines + ['']
+
+
+def loading_table(results, meta) -> list[str]:
+    lines = ['## Loading (from_pretrained into CPU memory)', '',
+             '| file | size GB | ours s | HF s | ours peak GB | ours peak / weights | HF peak GB | HF peak / weights |',
+             '|---|---:|---:|---:|---:|---:|---:|---:|']
+    for fmt, name in (('safetensors', 'model.safetensors'), ('bin', 'pytorch_model.bin')):
+        ours, hf = results.get(f'load ours {fmt}'), results.get(f'load hf {fmt}')
+        if ours and hf:
+            weights = ours['weight_bytes']
+            lines.append(f"| {name} | {meta['file_bytes'][fmt] / GB:.2f} | {ours['seconds']:.1f} | {hf['seconds']:.1f} "
+                         f"| {gb(ours['peak'])} | {ours['peak'] / weights:.2f} | {gb(hf['peak'])} "
+                         f"| {hf['peak'] / weights:.2f} |")
+    return lines + ['']
+
+
+def sampling_table(sample, meta) -> list[str]:
+    lines = [f"## Sampling ({meta['prompt_len']}-token prompt, {meta['max_new_tokens']} new tokens, batch 1, float32)",
+             '', '| decoding | ours tokens/s | HF generate tokens/s | ours/HF |', '|---|---:|---:|---:|']
+    for mode, what in (('greedy', 'greedy'),
+                       ('beam', 'beam sampling: 2 beams, top-k 20, top-p 0.8, temperature 0.7, no repeated bigrams')):
+        ours, hf = sample[f'{mode}_ours_tokens_per_s'], sample[f'{mode}_hf_tokens_per_s']
+        lines.append(f'| {what} | {ours:.2f} | {hf:.2f} | {ours / hf:.2f}x |')
+    return lines + ['', f"Greedy tokens identical to transformers': {sample['greedy_identical']}. Tokenizer "
+                    f"{sample['tokenizer_size']} tokens, model vocabulary {sample['model_vocab_size']}; ids our "
+                    f"sampler drew that the tokenizer cannot decode: {sample['undecodable_ids_drawn']}.", '']
+
+
 def markdown(results, meta) -> str:
+    commands = ', '.join(f'`{c}`' for c in meta['commands'])
     lines = [f"# {meta['shape']} ({meta['num_params'] / 1e6:.0f}M parameters, random weights) on {meta['device']}",
-             '', 'Made by ' + ', '.join(f'`{c}`' for c in meta['commands']) + f". {meta['machine']}. Each case in a fresh process; memory is the "
-             'peak above the process before the model existed (CPU: resident set, CUDA: '
-             'max_memory_allocated); GB = 10^9 bytes. Timings on a shared machine are noisy: read the '
-             'ratios of cases measured side by side.', '']
-    train = {k: v for k, v in results.items() if k.startswith('train ')}
-    if train:
-        lines += ['## Fine-tuning step (forward, backward, clip, AdamW)', '',
-                  '| batch | dtype | checkpointing | ours s/step | HF s/step | HF/ours time | ours peak GB | '
-                  'HF peak GB | trainer estimate GB | estimate / ours peak |',
-                  '|---|---|---|---:|---:|---:|---:|---:|---:|---:|']
-        seen = []
-        for key in train:
-            ours_key, hf_key = key.replace(' hf ', ' ours '), key.replace(' ours ', ' hf ')
-            if ours_key in seen:
-                continue
-            seen.append(ours_key)
-            ours, hf = results.get(ours_key, {}), results.get(hf_key, {})
-            _, _, size, dtype, _, ckpt = ours_key.split(' ')
-            ratio = f"{hf['seconds'] / ours['seconds']:.2f}x" if ours and hf else ''
-            est = ours.get('estimate')
-            est_ratio = f"{est / ours['peak']:.2f}" if est and ours else ''
-            lines.append(f"| {size} | {dtype} | {ckpt} | {ours.get('seconds', 0):.1f} | {hf.get('seconds', 0):.1f} "
-                         f"| {ratio} | {gb(ours.get('peak'))} | {gb(hf.get('peak'))} | {gb(est)} | {est_ratio} |")
-        lines.append('')
+             '', f"Made by {commands}. {meta['machine']}. Each case in a fresh process; memory is the peak above "
+             'the process before the model existed (CPU: resident set, CUDA: max_memory_allocated); GB = 10^9 '
+             'bytes. Timings on a shared machine are noisy: the CPU seconds are steadier than the wall clock.', '']
+    if any(k.startswith('train ') for k in results):
+        lines += training_table(results)
     if meta.get('skipped'):
         lines += ['Skipped (the estimate exceeds --max_memory_gb): ' + '; '.join(meta['skipped']), '']
-    loads = {k: v for k, v in results.items() if k.startswith('load ')}
-    if loads:
-        lines += ['## Loading (from_pretrained into CPU memory)', '',
-                  '| file | size GB | ours s | HF s | ours peak GB | ours peak / weights | HF peak GB | HF peak / weights |',
-                  '|---|---:|---:|---:|---:|---:|---:|---:|']
-        for fmt, name in (('safetensors', 'model.safetensors'), ('bin', 'pytorch_model.bin')):
-            ours, hf = results.get(f'load ours {fmt}'), results.get(f'load hf {fmt}')
-            if not (ours and hf):
-                continue
-            w = ours['weight_bytes']
-            lines.append(f"| {name} | {meta['file_bytes'][fmt] / GB:.2f} | {ours['seconds']:.1f} | {hf['seconds']:.1f} "
-                         f"| {gb(ours['peak'])} | {ours['peak'] / w:.2f} | {gb(hf['peak'])} | {hf['peak'] / w:.2f} |")
-        lines.append('')
-    sample = results.get('sample')
-    if sample:
-        lines += [f"## Sampling ({meta['prompt_len']}-token prompt, {meta['max_new_tokens']} new tokens, batch 1, "
-                  'float32)', '', '| decoding | ours tokens/s | HF generate tokens/s | ours/HF |', '|---|---:|---:|---:|']
-        for mode, what in (('greedy', 'greedy'), ('beam', 'beam sampling: 2 beams, top-k 20, top-p 0.8, '
-                                                          'temperature 0.7, no repeated bigrams')):
-            o, h = sample[f'{mode}_ours_tokens_per_s'], sample[f'{mode}_hf_tokens_per_s']
-            lines.append(f'| {what} | {o:.2f} | {h:.2f} | {o / h:.2f}x |')
-        lines += ['', f"Greedy tokens identical to transformers': {sample['greedy_identical']}. Tokenizer "
-                  f"{sample['tokenizer_size']} tokens, model vocabulary {sample['model_vocab_size']}; ids our "
-                  f"sampler drew that the tokenizer cannot decode: {sample['undecodable_ids_drawn']}.", '']
+    if any(k.startswith('load ') for k in results):
+        lines += loading_table(results, meta)
+    if 'sample' in results:
+        lines += sampling_table(results['sample'], meta)
     return '\n'.join(lines)
 
 

@@ -203,8 +203,9 @@ def estimate_memory(model, config: TrainConfig) -> dict:
             Gradient checkpointing keeps only each block's input and recomputes one block at a time.
           rnn/gru/lstm: per layer about (2, 6, 8) * n_hidden numbers (states and gates at every step)
           linear: context*n_embd (the joined embeddings) + 2*n_hidden per hidden layer
-        plus the loss: the logits (the trainer holds them until the next forward), the float32
-        log-softmax, and at the start of backward the gradients of both (3 * 4 bytes * vocab_size).
+        plus the loss: the logits (held by the training step until it returns, so with gradient
+        accumulation two micro-batches' logits meet in a forward), the float32 log-softmax, and at
+        the start of backward the gradients of both (3 * 4 bytes * vocab_size).
     The parts add up. Backward frees each layer's activations as it makes that layer's gradients,
     but the freed blocks stay with the process (the allocator keeps them for reuse, and gradients
     are allocated anew), so the resident peak is the sum: measured within 15%, see README. On a GPU,
@@ -234,7 +235,9 @@ def estimate_memory(model, config: TrainConfig) -> dict:
         per_token = (cfg.context * cfg.n_embd + 2 * cfg.n_hidden * cfg.n_layer) * act_bytes
     else:
         raise ValueError(f'no memory formula for a {type(model).__name__} model')
-    per_token += cfg.vocab_size * act_bytes + 3 * 4 * cfg.vocab_size     # the loss
+    # the loss; with accumulation the previous micro-batch's logits are held during the next forward
+    held_logits = 2 if config.gradient_accumulation_steps > 1 else 1
+    per_token += held_logits * cfg.vocab_size * act_bytes + 3 * 4 * cfg.vocab_size
     largest = max(p.numel() for p in model.parameters())
     linear_weights = {id(m.weight): m.weight.numel() for m in model.modules() if isinstance(m, torch.nn.Linear)}
     estimate = {'weights': 4 * n_params, 'gradients': 4 * (n_params + largest), 'optimizer': 8 * n_params}

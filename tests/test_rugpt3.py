@@ -127,7 +127,7 @@ def test_bench_cases_on_a_tiny_shape(bench, tmp_path):
     meta = {'shape': 'tiny', 'device': 'cpu', 'num_params': made['num_params'], 'file_bytes': made['file_bytes'],
             'prompt_len': 8, 'max_new_tokens': 6, 'commands': ['test'], 'machine': 'test', 'skipped': []}
     table = bench.markdown(results, meta)
-    assert '| 2x2x32 | float32 |' in table and '| model.safetensors |' in table and 'identical' in table
+    assert '| 2x2x32 | float32 | off |' in table and '| model.safetensors |' in table and 'identical' in table
 
 
 def test_finetune_rugpt3small_cpu_config(tmp_path, tiny_corpus_dir, monkeypatch, capsys):
