@@ -8,6 +8,7 @@ n_layer = 4
 n_head = 4
 n_embd = 128
 dropout = 0.0
+bias = False                    # no biases in the Linear layers and LayerNorms (GPT-2 has them)
 
 batch_size = 32
 block_size = 128

@@ -1,0 +1,293 @@
+"""The figures of docs/journey.md that no other command makes: python docs/journey.py
+
+    python docs/journey.py --src=../shared/data/pushkin     # about 15 minutes on an idle 2-core CPU
+
+writes results/journey/figures.json (and the samples of chapter 7 in results/journey/sampling.md).
+Every step runs the commands a reader runs (prepare.py, train.py, sample.py) or reads the files
+they write, so the journey's numbers are the numbers a reader gets. Finished steps are kept: a
+second run only redoes what is missing (--redo=NAME,... forces steps again).
+
+The steps, one per chapter that needs one:
+  corpus     works and characters per split (chapter 0)
+  counting   unigram, bigram and trigram character models from counts, no training (chapter 1)
+  words      the out-of-vocabulary share of the held-out words for word vocabularies (chapter 2)
+  bpe        characters per token of BPE vocabularies (chapter 3)
+  trap       how a model ends "worse than uniform" (chapter 4)
+  fair       perplexity against bits per character across tokenizers (chapter 6)
+  sampling   one model under several sampling settings (chapter 7)
+"""
+import json
+import math
+import os
+import subprocess
+import sys
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # run from a checkout without installing
+
+from nanopushkin.checkpoint import load_checkpoint, read_log  # noqa: E402
+from nanopushkin.config import main_parse  # noqa: E402
+from nanopushkin.data import Dataset, bits_per_char, unigram_bits_per_char  # noqa: E402
+from nanopushkin.prepare import load_split_works  # noqa: E402
+from tokenizer import BPETokenizer, WordTokenizer  # noqa: E402
+from tokenizer.word import WORD  # noqa: E402
+
+STEP_NAMES = ('corpus', 'counting', 'words', 'bpe', 'trap', 'fair', 'sampling')
+
+
+@dataclass
+class JourneyConfig:
+    src: str = '../shared/data/pushkin'     # the corpus folder (see the README's corpus section)
+    data_root: str = 'data/pushkin'         # where prepared datasets are (and are made when missing)
+    results_dir: str = 'results/journey'    # figures.json, sampling.md; runs/ holds the checkpoints
+    steps: str = ','.join(STEP_NAMES)       # which steps to run
+    redo: str = ''                          # steps to run again although figures.json has them
+
+    @property
+    def data(self) -> Path:
+        return Path(self.data_root)
+
+    @property
+    def out(self) -> Path:
+        return Path(self.results_dir)
+
+    @property
+    def runs(self) -> Path:
+        return self.out / 'runs'           # checkpoints of the runs below (not committed)
+
+
+# chapter 4: a GRU on the seed project's 1410-token BPE, trained briefly (about 2 minutes on one core)
+TRAP_RUN = ['config/gru.py', '--batch_size=16', '--block_size=64',
+            '--max_iters=300', '--eval_interval=100', '--eval_iters=20', '--warmup_iters=20']
+# the same with a learning rate 100 times too high
+DIVERGED_LR = 0.5
+# chapter 7: the sampling settings shown side by side (the seed project's last)
+SAMPLING = {   # key in figures.json: (what the journey calls it, the options)
+    'greedy': ('greedy', ['--temperature=0']),
+    'temperature_05': ('temperature 0.5', ['--temperature=0.5']),
+    'temperature_08': ('temperature 0.8', ['--temperature=0.8']),
+    'temperature_10': ('temperature 1.0', ['--temperature=1.0']),
+    'temperature_15': ('temperature 1.5', ['--temperature=1.5']),
+    'top_k_10': ('top-k 10', ['--temperature=1.0', '--top_k=10']),
+    'top_p_09': ('top-p 0.9', ['--temperature=1.0', '--top_p=0.9']),
+    'repetition_penalty_13': ('repetition penalty 1.3', ['--temperature=0.8', '--repetition_penalty=1.3']),
+    'beams_4_greedy': ('4 beams, greedy', ['--temperature=0', '--num_beams=4']),
+    'seed_project': ("the seed project's", ['--num_beams=2', '--top_k=20', '--top_p=0.8', '--temperature=0.7',
+                                             '--no_repeat_ngram_size=2']),
+}
+TOKENIZER_COMPARISON = 'char+bpe1410+bpe4096-90s-gru+gpt'
+SAMPLING_PROMPT = 'Мой дядя самых честных правил'
+SAMPLING_CHARS = 300
+
+
+def run(*args):
+    """One of the project's commands, as a reader types it; its output goes to ours."""
+    print('$ python', ' '.join(args), flush=True)
+    env = {**os.environ, 'PYTHONPATH': str(ROOT), 'OMP_NUM_THREADS': '1'}  # small models: one thread
+    return subprocess.run([sys.executable, *args], cwd=ROOT, env=env, check=True, capture_output=True,
+                          text=True).stdout
+
+
+def prepared(name, *prepare_args, cfg):
+    """The dataset folder <data_root>/<name>, prepared first if it is missing."""
+    if not (cfg.data / name / 'meta.json').is_file():
+        run('data/pushkin/prepare.py', f'--src={cfg.src}', f'--out_root={cfg.data_root}', *prepare_args)
+    return Dataset(cfg.data / name)
+
+
+# -----------------------------------------------------------------------------
+# chapters 0-3: counting, no training
+
+
+def corpus_step(cfg):
+    train, val, _ = load_split_works(cfg.src, 'pushkin', False)
+    return {'train_works': len(train), 'val_works': len(val),
+            'train_chars': sum(len(w.text) for w in train), 'val_chars': sum(len(w.text) for w in val),
+            'val_titles': [w.name for w in val]}
+
+
+def ngram_bits_per_char(train, val, order, vocab_size):
+    """Held-out bits/char of an add-one smoothed character n-gram model: the probability of a
+    character after the previous order-1 ones is (count of the n-gram + 1) / (count of the context
+    + vocab_size). Counting is all there is to it; the +1 keeps unseen n-grams possible."""
+    def grams(ids):
+        return [tuple(ids[i:i + order]) for i in range(len(ids) - order + 1)]
+    counts = Counter(grams(train))
+    contexts = Counter(g[:-1] for g in grams(train)) if order > 1 else {(): len(train)}
+    val_grams = grams(val)
+    log2_probs = [math.log2((counts[g] + 1) / (contexts.get(g[:-1], 0) + vocab_size)) for g in val_grams]
+    unseen = sum(counts[g] == 0 for g in val_grams) / len(val_grams)
+    return -sum(log2_probs) / len(log2_probs), unseen
+
+
+def counting_step(cfg):
+    char = prepared('char', cfg=cfg)
+    train = char.splits['train'].tolist()
+    val = char.splits['val'].tolist()
+    figures = {'vocab_size': char.vocab_size, 'uniform_bits_per_char': math.log2(char.vocab_size),
+               'unigram_bits_per_char': unigram_bits_per_char(cfg.data / 'char')}
+    for order, name in ((2, 'bigram'), (3, 'trigram'), (5, '5gram')):
+        bpc, unseen = ngram_bits_per_char(train, val, order, char.vocab_size)
+        figures[f'{name}_bits_per_char'] = bpc
+        figures[f'{name}_unseen_share'] = unseen
+    return figures
+
+
+def words_step(cfg):
+    train, val, _ = load_split_works(cfg.src, 'pushkin', False)
+    train_text = '\n'.join(w.text for w in train)
+    val_text = '\n'.join(w.text for w in val)
+    train_words = Counter(WORD.findall(train_text))
+    figures = {'train_words': sum(train_words.values()), 'distinct_train_words': len(train_words),
+               'seen_once': sum(1 for c in train_words.values() if c == 1)}
+    for size in (1000, 8000, 32000):
+        figures[f'oov_share_{size}'] = WordTokenizer.train(train_text, size).oov_rate(val_text)
+    every_word = WordTokenizer.train(train_text, len(train_words) + 1000)
+    figures['oov_share_every_train_word'] = every_word.oov_rate(val_text)
+    return figures
+
+
+def bpe_step(cfg):
+    figures = {}
+    for vocab_size in (1410, 4096):
+        meta = prepared(f'bpe{vocab_size}', '--tokenizer=bpe', f'--vocab_size={vocab_size}', cfg=cfg).meta
+        figures[f'bpe{vocab_size}_chars_per_token'] = meta['val']['chars'] / meta['val']['tokens']
+    return figures
+
+
+# -----------------------------------------------------------------------------
+# chapter 4: the trap
+
+
+@torch.no_grad()
+def mean_loss(model, ids, block_size, windows=64):
+    """Mean loss in nats per token over `windows` evenly spaced windows of the held-out ids."""
+    ids = torch.as_tensor(np.asarray(ids, dtype=np.int64))
+    starts = torch.linspace(0, len(ids) - block_size - 1, windows).long()
+    x = torch.stack([ids[s:s + block_size] for s in starts])
+    y = torch.stack([ids[s + 1:s + 1 + block_size] for s in starts])
+    _, loss = model(x, y)
+    return loss.item()
+
+
+def trap_step(cfg):
+    """The seed project reported perplexity near 2000 on a 1410-token vocabulary, worse than the
+    1410 of guessing uniformly. Train the same vocabulary's model briefly, then measure it four
+    ways: three mistakes and the right way."""
+    data = prepared('bpe1410', '--tokenizer=bpe', '--vocab_size=1410', cfg=cfg)
+    train, val, _ = load_split_works(cfg.src, 'pushkin', False)
+    val_text = '<|endoftext|>'.join(w.text for w in val)
+    val_words = len(WORD.findall(val_text))
+    meta = data.meta
+
+    good = cfg.runs / 'trap-gru'
+    if not (good / 'best.pt').is_file():
+        run('train.py', *TRAP_RUN, f'--data_dir={cfg.data / "bpe1410"}', f'--out_dir={good}', '--progress=False', '--plot=False')
+    diverged = cfg.runs / 'trap-gru-lr'
+    if not (diverged / 'ckpt.pt').is_file() and not (diverged / 'best.pt').is_file():
+        run('train.py', *TRAP_RUN, f'--data_dir={cfg.data / "bpe1410"}', f'--learning_rate={DIVERGED_LR}', f'--min_lr={DIVERGED_LR / 10}',
+            '--grad_clip=0', f'--out_dir={diverged}', '--progress=False', '--plot=False')
+
+    model, _, checkpoint = load_checkpoint(good)
+    block_size = checkpoint['config']['block_size']
+    loss = mean_loss(model, data.splits['val'], block_size)
+    tokens_per_word = meta['val']['tokens'] / val_words
+
+    # the same model fed ids of another tokenizer of the same size: one trained on the prose alone
+    prose = BPETokenizer.train('<|endoftext|>'.join(w.text for w in train if w.kind == 'prose'), 1410)
+    wrong_loss = mean_loss(model, prose.encode(val_text), block_size)
+    diverged_loss = [r for r in read_log(diverged) if r['event'] == 'eval'][-1]['val_loss']
+    return {
+        'vocab_size': 1410, 'uniform_perplexity': 1410.0, 'uniform_loss': math.log(1410),
+        'val_loss': loss, 'token_perplexity': math.exp(loss),
+        'val_bits_per_char': bits_per_char(loss, meta),
+        'unigram_bits_per_char': unigram_bits_per_char(cfg.data / 'bpe1410'),
+        'val_words': val_words, 'tokens_per_word': tokens_per_word,
+        'word_perplexity': math.exp(loss * tokens_per_word),
+        # cross-entropy in bits (log2) put through exp() instead of 2**: perplexity ** (1 / ln 2)
+        'mixed_bases_perplexity': math.exp(loss / math.log(2)),
+        'perplexity_that_mixed_bases_turn_into_2000': 2000 ** math.log(2),
+        'wrong_tokenizer_loss': wrong_loss, 'wrong_tokenizer_perplexity': math.exp(wrong_loss),
+        'wrong_tokenizer_bits_per_char': bits_per_char(wrong_loss, meta),
+        'diverged_lr': DIVERGED_LR, 'diverged_loss': diverged_loss,
+        'diverged_perplexity': math.exp(diverged_loss),
+        'diverged_bits_per_char': bits_per_char(diverged_loss, meta),
+    }
+
+
+# -----------------------------------------------------------------------------
+# chapter 7: sampling
+
+
+def distinct(text, n):
+    """The share of distinct character n-grams: low when the text repeats itself."""
+    grams = [text[i:i + n] for i in range(len(text) - n + 1)]
+    return len(set(grams)) / max(1, len(grams))
+
+
+def sampling_step(cfg):
+    prepared('char', cfg=cfg)
+    model_dir = cfg.runs / 'sampling-gru'
+    if not (model_dir / 'best.pt').is_file():
+        run('train.py', 'config/gru.py', f'--data_dir={cfg.data / "char"}', '--batch_size=16', '--block_size=64', '--max_iters=600',
+            '--eval_interval=200', '--eval_iters=20',
+            f'--out_dir={model_dir}', '--progress=False', '--plot=False')
+    figures, lines = {}, [f'# One GRU, ten ways to sample\n\nPrompt: {SAMPLING_PROMPT}. Regenerate: '
+                          '`python docs/journey.py --redo=sampling`.\n']
+    for key, (name, options) in SAMPLING.items():
+        text = run('sample.py', f'--out_dir={model_dir}', '--start', SAMPLING_PROMPT, '--num_samples=1',
+                   f'--max_new_tokens={SAMPLING_CHARS}', '--seed=7', '--stop_at_eot=False', *options)
+        text = text.split('\n---')[0].strip()
+        figures[key] = {'setting': name, 'options': ' '.join(options), 'distinct_3': distinct(text, 3),
+                         'distinct_8': distinct(text, 8)}
+        lines.append(f'## {name}: `{" ".join(options)}`\n\n```text\n{text}\n```\n')
+    (cfg.out / 'sampling.md').write_text('\n'.join(lines), encoding='utf-8')
+    return figures
+
+
+# -----------------------------------------------------------------------------
+# chapter 6: comparing fairly
+
+
+def fair_step(cfg):
+    """Perplexity per token next to bits per character, for the runs of the tokenizer comparison
+    (python compare.py --tokenizers=char,bpe1410,bpe4096 --archs=gru,gpt ..., see the README)."""
+    results = json.loads((Path('results') / TOKENIZER_COMPARISON / 'results.json').read_text(encoding='utf-8'))
+    figures = {}
+    for run in results['runs']:
+        figures[run['run_id']] = {'val_loss': run['val_loss'], 'perplexity': math.exp(run['val_loss']),
+                                  'val_bits_per_char': run['val_bits_per_char']}
+    return figures
+
+
+STEPS = {'corpus': corpus_step, 'counting': counting_step, 'words': words_step, 'bpe': bpe_step,
+         'trap': trap_step, 'fair': fair_step, 'sampling': sampling_step}
+
+
+def main(argv):
+    cfg = main_parse(JourneyConfig, argv, config_file_allowed=False)
+    steps, redo = cfg.steps.split(','), set(filter(None, cfg.redo.split(',')))
+    if not set(steps) | redo <= set(STEPS):
+        sys.exit(f'error: unknown step in --steps/--redo; the steps are {",".join(STEPS)}')
+    os.chdir(ROOT)
+    torch.set_num_threads(1)
+    cfg.out.mkdir(parents=True, exist_ok=True)
+    path = cfg.out / 'figures.json'
+    figures = json.loads(path.read_text(encoding='utf-8')) if path.is_file() else {}
+    for name in steps:
+        if name in figures and name not in redo:
+            continue
+        print(f'== {name}', flush=True)
+        figures[name] = STEPS[name](cfg)
+        path.write_text(json.dumps(figures, ensure_ascii=False, indent=1), encoding='utf-8')
+    print(f'wrote {path}')
+
+
+if __name__ == '__main__':
+    main(sys.argv[1:])
