@@ -10,13 +10,15 @@ pytorch_model.bin, with a byte-level BPE tokenizer of 50257 tokens (256 bytes, 5
 pairs, <|endoftext|>: the real tokenizer's size, not its merges). Then, each case in a fresh
 process so that peaks do not mix and one heavy case runs at a time:
 
-  train   one fine-tuning step (forward, backward, gradient clipping, AdamW), batch B x 512, float32
+  train   one fine-tuning step (forward, backward, gradient clipping, AdamW; --accumulation
+          micro-batches), batch B x 512, float32
           or bfloat16 autocast, gradient checkpointing off/on: our GPT loaded through
           nanopushkin.hf.from_pretrained and driven as the trainer drives it, and GPT2LMHeadModel
           (SDPA attention) loaded by transformers. Seconds per step (median of --steps after one
           warm-up step), peak memory, and the trainer's own estimate_memory figure
   load    from_pretrained of model.safetensors and of pytorch_model.bin, ours and transformers':
-          seconds and peak memory, against the size of the weights
+          seconds, and peak memory after one short forward (so that weights memory-mapped from the
+          file count too), against the size of the weights
   sample  128 new tokens after a 32-token prompt, batch 1: greedy and the original nanoPushkin's
           beam sampling (2 beams, top-k 20, top-p 0.8, temperature 0.7, no repeated bigrams), our
           sampler (nanopushkin.sampling.generate) against transformers' generate with its cache.
@@ -27,13 +29,14 @@ before the model existed (the Python interpreter with torch imported); on CUDA i
 torch.cuda.max_memory_allocated. Every case first checks the trainer's estimate against
 --max_memory_gb and is skipped (and listed) when it would not fit.
 
-Timings on a shared CPU are noisy: compare ours with transformers' measured side by side (the
-ratio), not the seconds across runs. The results are merged into
+Timings on a shared CPU are noisy: a training case also records the CPU time of all its threads,
+which other jobs inflate far less than the wall clock, and sampling times ours and transformers'
+alternately in one process. The results are merged into
 results/rugpt3/<shape>-<device>.json (a case measured again replaces the old one) and the whole
 table is rewritten to results/rugpt3/<shape>-<device>.md.
 
 Usage:
-  python bench/rugpt3.py                                   # everything, ruGPT3-medium, CPU (~1 hour on 2 cores)
+  python bench/rugpt3.py                                   # everything, ruGPT3-medium, CPU (hours on a busy 2-core machine)
   python bench/rugpt3.py --parts=load,sample               # a subset
   python bench/rugpt3.py --parts=train --batch_sizes=1 --dtypes=bfloat16 --checkpointing=off
   python bench/rugpt3.py --shape=rugpt3small               # the 125M sibling
@@ -58,10 +61,11 @@ sys.path.insert(0, str(ROOT))  # run without installing
 import torch
 
 from nanopushkin.config import TrainConfig, main_parse
+from nanopushkin.devices import DTYPES, resolve_device
 from nanopushkin.hf import from_pretrained, gpt_config_from_hf
 from nanopushkin.models.gpt import GPT
 from nanopushkin.sampling import generate
-from nanopushkin.trainer import DTYPES, estimate_memory, format_bytes, make_optimizer, resolve_device
+from nanopushkin.trainer import estimate_memory, format_bytes, make_optimizer
 from tokenizer import BPETokenizer
 
 GB = 1e9
@@ -231,13 +235,17 @@ def train_case(case) -> dict:
             'threads': torch.get_num_threads(), 'peak': memory.peak(), 'estimate': estimate, 'loss': loss.item()}
 
 
+@torch.no_grad()
 def load_case(case) -> dict:
+    """from_pretrained, then one forward of 8 tokens: a memory-mapped file's pages count in the
+    resident set only once they are read, so the peak is measured with every weight used once."""
     if case['impl'] == 'hf':
         import transformers  # noqa: F401  (before the clock and the baseline start)
     memory = PeakMemory('cpu')                          # loading reads into CPU memory
     t0 = time.perf_counter()
     model = load_ours(case['folder'], 'cpu')[0] if case['impl'] == 'ours' else load_hf(case['folder'], 'cpu')
     seconds = time.perf_counter() - t0
+    model.eval()(torch.zeros((1, 8), dtype=torch.long))
     n_bytes = sum(p.numel() * p.element_size() for p in model.parameters())
     return {'seconds': seconds, 'peak': memory.peak(), 'weight_bytes': n_bytes}
 
@@ -364,7 +372,7 @@ def training_table(results) -> list[str]:
 
 
 def loading_table(results, meta) -> list[str]:
-    lines = ['## Loading (from_pretrained into CPU memory)', '',
+    lines = ['## Loading (from_pretrained into CPU memory, then one 8-token forward)', '',
              '| file | size GB | ours s | HF s | ours peak GB | ours peak / weights | HF peak GB | HF peak / weights |',
              '|---|---:|---:|---:|---:|---:|---:|---:|']
     for fmt, name in (('safetensors', 'model.safetensors'), ('bin', 'pytorch_model.bin')):
@@ -457,10 +465,13 @@ def main():
     out = ROOT / cfg.out_dir
     out.mkdir(parents=True, exist_ok=True)
     stem = f"{shape_file.name.removesuffix('.json').removesuffix('.config')}-{torch.device(device).type}"
-    saved = json.loads((out / f'{stem}.json').read_text()) if (out / f'{stem}.json').is_file() else {}
-    results, meta = saved.get('results', {}), saved.get('meta', {'commands': []})
+    new_results, new_meta = {}, {}
     if parts:
-        measure(cfg, parts, shape_file, device, results, meta)
+        measure(cfg, parts, shape_file, device, new_results, new_meta)
+    # read the file only now: another run may have added cases to it in the meantime
+    saved = json.loads((out / f'{stem}.json').read_text()) if (out / f'{stem}.json').is_file() else {}
+    results, meta = {**saved.get('results', {}), **new_results}, {'commands': [], **saved.get('meta', {}), **new_meta}
+    if parts:
         command = 'python bench/rugpt3.py ' + ' '.join(sys.argv[1:])
         meta['commands'] = [c for c in meta['commands'] if c != command] + [command]
         meta['machine'] = (f'{platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}, '

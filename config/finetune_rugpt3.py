@@ -16,11 +16,12 @@
 #   gradients        4 bytes each, + the embedding's gradient once more   1.63 GB
 #   AdamW            2 averages * 4 bytes                                 2.85 GB
 #   autocast copies  2 bytes per Linear weight                            0.71 GB
-#   activations      24 layers * (8 + 14*2) * 1024 bytes per token, and the logits, float32
-#                    log-softmax and both gradients (2 + 12) * 50257 bytes per token: 1.63 GB
-#   total about 8.2 GB, plus the CUDA context (~1 GB): fits a 16 GB card.
-#   gradient_checkpointing = True keeps only each block's input (activations 0.87 GB, total
-#   7.5 GB) for ~30% more compute; the logits are then most of the activations.
+#   activations      24 layers * (8 + 14*2) * 1024 bytes per token (0.91 GB), and the logits of
+#                    two micro-batches, float32 log-softmax and both gradients (2*2 + 12) * 50257
+#                    bytes per token (0.82 GB): 1.74 GB
+#   total about 8.3 GB, plus the CUDA context (~1 GB): fits a 16 GB card.
+#   gradient_checkpointing = True keeps only each block's input (activations 0.97 GB, total
+#   7.6 GB) for ~30% more compute; the logits are then most of the activations.
 
 init_from = 'rugpt3medium'      # or a folder in GPT-2 format (config.json, vocab.json, merges.txt, weights)
 data_dir = 'data/pushkin/pretrained-rugpt3medium'

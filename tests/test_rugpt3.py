@@ -8,6 +8,7 @@ from dataclasses import replace
 import pytest
 import torch
 
+from nanopushkin import hf, hub
 from nanopushkin.config import TrainConfig, parse_args
 from nanopushkin.models.gpt import GPT, GPTConfig
 from nanopushkin.trainer import estimate_memory
@@ -88,11 +89,10 @@ def test_memory_estimate_parts():
 
 
 def test_committed_shapes_are_ruGPT3():
-    from nanopushkin import hf
     for name, params in (('rugpt3medium', 355_871_744), ('rugpt3small', 125_231_616)):
         with torch.device('meta'):
             assert GPT(hf.gpt_config_from_hf(SHAPES[name], name)).num_params() == params
-    assert hf.hub_name('rugpt3small') == 'ai-forever/rugpt3small_based_on_gpt2'
+    assert hub.hub_name('rugpt3small') == 'ai-forever/rugpt3small_based_on_gpt2'
 
 
 @pytest.fixture(scope='module')
