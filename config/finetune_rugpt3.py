@@ -9,19 +9,19 @@
 # 3. python sample.py --out_dir=out-rugpt3-pushkin --start="Мой дядя самых честных правил"
 #    python -m nanopushkin.hf export --out_dir=out-rugpt3-pushkin --to=rugpt3-pushkin   (a GPT-2 folder)
 #
-# Memory, for batch_size 2 x block_size 512 in bfloat16 (the trainer prints its own estimate):
+# Memory, for batch_size 2 x block_size 512 in bfloat16 (the trainer prints this estimate; its parts
+# are explained in estimate_memory, nanopushkin/trainer.py, and checked on the CPU by bench/rugpt3.py):
 #   parameters 355,871,744 = wte 50257*1024 + wpe 2048*1024 + 24 blocks * 12,596,224 + ln_f 2048
-#   weights    4 bytes each (float32 master copy)      1.42 GB
-#   gradients  4 bytes each                             1.42 GB
-#   AdamW      2 averages * 4 bytes                     2.85 GB   -> 16 bytes/param = 5.69 GB
-#   activations (Korthikanti et al.: 34*n_embd + 5*n_head*block_size bytes per token and layer with
-#              2-byte activations) 34*1024 + 5*16*512 = 76 KB,
-#              * 24 layers * 1024 tokens = 1.86 GB; plus logits and their gradient in float32,
-#              1024 tokens * 50257 * 2 * 4 bytes = 0.41 GB
-#   total about 8.0 GB (7.4 GiB): the trainer's estimate. Not in it: autocast's bfloat16 copies of the
-#   weights (2 bytes/param, 0.71 GB), the CUDA context and allocator slack (~1-2 GB): ~10 GB, fits 16 GB.
-#   gradient_checkpointing = True keeps only each block's input: activations 1.86 GB -> 0.13 GB,
-#   for ~30% more compute; needed on 8-12 GB cards, or to raise batch_size.
+#   weights          4 bytes each (float32 master copy)                   1.42 GB
+#   gradients        4 bytes each, + the embedding's gradient once more   1.63 GB
+#   AdamW            2 averages * 4 bytes                                 2.85 GB
+#   autocast copies  2 bytes per Linear weight                            0.71 GB
+#   activations      24 layers * (8 + 14*2) * 1024 bytes per token (0.91 GB), and the logits of
+#                    two micro-batches, float32 log-softmax and both gradients (2*2 + 12) * 50257
+#                    bytes per token (0.82 GB): 1.74 GB
+#   total about 8.3 GB, plus the CUDA context (~1 GB): fits a 16 GB card.
+#   gradient_checkpointing = True keeps only each block's input (activations 0.97 GB, total
+#   7.6 GB) for ~30% more compute; the logits are then most of the activations.
 
 init_from = 'rugpt3medium'      # or a folder in GPT-2 format (config.json, vocab.json, merges.txt, weights)
 data_dir = 'data/pushkin/pretrained-rugpt3medium'

@@ -592,21 +592,34 @@ def get_lr(it: int, config: TrainConfig, budget_used: float = 0.0) -> float:
 
 
 def estimate_memory(model, config: TrainConfig) -> dict:
-    """Rough bytes needed to train `model` with `config`: weights, gradients, optimizer, activations.
+    """Bytes a training step of `model` with `config` needs at its peak, and what they are made of.
 
-    Weights and gradients are float32 (4 bytes a parameter; mixed precision keeps float32 master
-    weights), AdamW keeps two float32 averages per parameter (8 bytes). Activations are what the
-    forward pass keeps for the backward pass, per token of the batch (B*T tokens):
-      gpt:    per layer (34*n_embd + 5*n_head*T) * bytes/2  -- Korthikanti et al. 2022, "Reducing
-              activation recomputation in large transformer models", counted for 16-bit numbers;
-              the 5*n_head*T term is the attention matrix (zero with flash attention on a GPU).
-              With gradient checkpointing only each block's input (n_embd numbers) is kept,
-              plus one block recomputed at a time.
-      rnn/gru/lstm: per layer about (2, 6, 8) * n_hidden numbers (states and gates at every step)
-      linear: context*n_embd (the joined embeddings) + 2*n_hidden per hidden layer
-    plus, for every model, the logits and their gradient: 2 * vocab_size float32 numbers a token.
-    It is an estimate (allocator overhead, temporary buffers and the CUDA context are not in it);
-    use it to choose batch_size and whether to turn on gradient checkpointing.
+    Checked on the CPU by bench/rugpt3.py at ruGPT3's real size, against the process's peak
+    resident memory. The parts, P being the number of parameters:
+      weights     4P: float32 (autocast computes in 16 bits but keeps float32 weights)
+      gradients   4P, plus one more copy of the largest parameter: the token embedding's gradient
+                  is built whole (twice for a GPT, whose output layer is the same matrix) and summed
+                  into its .grad at the end of backward; AdamW's update makes temporaries that size
+      optimizer   8P: AdamW's two float32 averages per parameter
+      autocast copies  (16-bit dtypes only) 2 bytes per weight of a Linear layer: autocast casts
+                  each weight once per forward, and backward needs the copy
+      activations what the forward pass keeps for backward, per token of the batch (B*T tokens).
+        gpt, per layer: 2 float32 copies of the residual stream (the LayerNorms' inputs), 14*n_embd
+            numbers in the compute type (2 LayerNorm outputs, queries/keys/values 3, the attention
+            output 1, the MLP's 4*n_embd before and after GELU 8), 4*n_head + 16 bytes of statistics
+            (fused attention keeps no T x T matrix). Dropout forces the CPU's plain attention,
+            which keeps 3 float32 T x T matrices per head (probabilities, mask, dropped) and 3 masks.
+            Gradient checkpointing keeps only each block's input and recomputes one block at a time.
+          rnn/gru/lstm: per layer about (2, 6, 8) * n_hidden numbers (states and gates at every step)
+          linear: context*n_embd (the joined embeddings) + 2*n_hidden per hidden layer
+        plus the loss: the logits (held by the training step until it returns, so with gradient
+        accumulation two micro-batches' logits meet in a forward), the float32 log-softmax, and at
+        the start of backward the gradients of both (3 * 4 bytes * vocab_size).
+    The parts add up. Backward frees each layer's activations as it makes that layer's gradients,
+    but the freed blocks stay with the process (the allocator keeps them for reuse, and gradients
+    are allocated anew), so the resident peak is the sum: measured within 15%, see README. On a GPU,
+    torch.cuda.max_memory_allocated can be lower; what the card must have free is the sum plus the
+    CUDA context. Use it to choose batch_size, and whether to turn on gradient checkpointing.
     """
     n_params = sum(p.numel() for p in model.parameters())
     # (the device need not be present: you can plan a GPU run on a laptop)
@@ -616,20 +629,30 @@ def estimate_memory(model, config: TrainConfig) -> dict:
     tokens = config.batch_size * config.block_size
     cfg = model.config
     if isinstance(cfg, GPTConfig):
-        per_layer = (34 * cfg.n_embd + 5 * cfg.n_head * config.block_size) * act_bytes / 2
+        C, T = cfg.n_embd, config.block_size
+        per_layer = 2 * 4 * C + 14 * C * act_bytes + 4 * cfg.n_head + 16
+        if cfg.dropout > 0:
+            per_layer += 3 * 4 * cfg.n_head * T + 3 * 4 * C
         if config.gradient_checkpointing:
-            per_token = cfg.n_embd * act_bytes * cfg.n_layer + per_layer
+            per_token = 4 * C * cfg.n_layer + per_layer
         else:
             per_token = per_layer * cfg.n_layer
+        per_token += 4 * C + C * act_bytes + 16 + 8   # final LayerNorm in and out, input and target ids
     elif isinstance(cfg, RNNConfig):
         per_token = {'rnn': 2, 'gru': 6, 'lstm': 8}[cfg.cell] * cfg.n_hidden * cfg.n_layer * act_bytes
     elif isinstance(cfg, LinearConfig):
         per_token = (cfg.context * cfg.n_embd + 2 * cfg.n_hidden * cfg.n_layer) * act_bytes
     else:
         raise ValueError(f'no memory formula for a {type(model).__name__} model')
-    per_token += 2 * cfg.vocab_size * 4
-    estimate = {'weights': 4 * n_params, 'gradients': 4 * n_params, 'optimizer': 8 * n_params,
-                'activations': int(per_token * tokens)}
+    # the loss; with accumulation the previous micro-batch's logits are held during the next forward
+    held_logits = 2 if config.gradient_accumulation_steps > 1 else 1
+    per_token += held_logits * cfg.vocab_size * act_bytes + 3 * 4 * cfg.vocab_size
+    largest = max(p.numel() for p in model.parameters())
+    linear_weights = {id(m.weight): m.weight.numel() for m in model.modules() if isinstance(m, torch.nn.Linear)}
+    estimate = {'weights': 4 * n_params, 'gradients': 4 * (n_params + largest), 'optimizer': 8 * n_params}
+    if act_bytes < 4:
+        estimate['autocast copies'] = 2 * sum(linear_weights.values())
+    estimate['activations'] = int(per_token * tokens)
     estimate['total'] = sum(estimate.values())
     return estimate
 

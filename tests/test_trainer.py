@@ -280,11 +280,10 @@ def test_memory_estimate_counts_what_training_keeps():
     model = build_model('gpt', model_args_from_config(config, vocab_size=100))
     n = sum(p.numel() for p in model.parameters())
     memory = estimate_memory(model, config)
-    assert (memory['weights'], memory['gradients'], memory['optimizer']) == (4 * n, 4 * n, 8 * n)
+    largest = max(p.numel() for p in model.parameters())    # the token embedding's gradient, built whole
+    assert (memory['weights'], memory['gradients'], memory['optimizer']) == (4 * n, 4 * (n + largest), 8 * n)
     assert memory['total'] == sum(v for k, v in memory.items() if k != 'total')
-    # per layer: (34*n_embd + 5*n_head*T) bytes in 16 bits, doubled for float32; plus the logits
-    per_token = 2 * (34 * 32 + 5 * 2 * 64) * 4 / 2 + 2 * 100 * 4
-    assert memory['activations'] == int(per_token * 8 * 64)
+    # the activations, per layer and token, are checked against what autograd keeps in test_rugpt3.py
     assert estimate_memory(model, replace(config, batch_size=16))['activations'] == 2 * memory['activations']
     checkpointed = estimate_memory(model, replace(config, gradient_checkpointing=True))
     assert checkpointed['activations'] < memory['activations']
