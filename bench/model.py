@@ -46,7 +46,7 @@ class BenchConfig:
     train_len: int = 128
     prompt_len: int = 32        # generation: batch of 1, prompt_len tokens then max_new_tokens
     max_new_tokens: int = 200
-    window_block_size: int = 128  # generation past the window: config/gpt.py's context length,
+    window_block_size: int = 128  # generation past the window: a GPT with this context length,
     window_new_tokens: int = 1000 # prompt_len + this many new tokens
     # the recurrent models
     rnn_vocab_size: int = 128

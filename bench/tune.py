@@ -34,6 +34,7 @@ windows for every candidate with the same batch and context). Results go to resu
     python bench/tune.py                          # everything (hours on a busy machine)
     python bench/tune.py --archs=gpt,gru --jobs=2 # two runs at a time
     python bench/tune.py --stage=screen           # rounds 1 and 2 only
+    python bench/tune.py --stage=budget           # only measure the budget of each first shape
 """
 import json
 import math
@@ -116,6 +117,7 @@ SEARCH = {
 class TuneConfig:
     archs: str = 'gpt,gru,lstm,rnn,linear'  # in this order
     stage: str = 'all'          # 'screen' (rounds 1 and 2) | 'confirm' (round 3) | 'all'
+                                # | 'budget' (only the budget of each architecture's first shape)
     fraction: float = 0.1       # of the budget, for the screening rounds
     jobs: int = 1               # trainings at the same time (each one thread)
     archs_at_once: int = 2      # architectures tuned side by side (in --archs order)
@@ -208,6 +210,9 @@ def best(records):
 def tune_arch(arch, cfg, results):
     space = SEARCH[arch]
     shapes = [dict(shape, **space['base']) for shape in space['shapes']]
+    if cfg.stage == 'budget':
+        budget_tokens(arch, shapes[0], cfg, results)
+        return
     with ThreadPoolExecutor(cfg.jobs) as pool:  # candidates of a round run side by side
         round1 = list(pool.map(lambda p: run_candidate(arch, 'shape', p, cfg.fraction, cfg, results), shapes))
         winner = best(round1)['params']
@@ -250,8 +255,8 @@ def main():
     cfg = main_parse(TuneConfig, sys.argv[1:], config_file_allowed=False)
     archs = cfg.archs.split(',')
     unknown = [a for a in archs if a not in SEARCH]
-    if unknown or cfg.stage not in ('screen', 'confirm', 'all'):
-        sys.exit(f"error: --archs must be among {', '.join(SEARCH)} and --stage screen, confirm or all")
+    if unknown or cfg.stage not in ('screen', 'confirm', 'all', 'budget'):
+        sys.exit(f"error: --archs must be among {', '.join(SEARCH)} and --stage screen, confirm, all or budget")
     path = ROOT / cfg.out / 'results.json'
     results = json.loads(path.read_text()) if path.exists() else {'budgets': {}, 'runs': {}}
     global training_slots
