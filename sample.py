@@ -6,7 +6,8 @@ Sample text from a trained model, or from a pretrained GPT-2-format model.
     python sample.py --init_from=path/to/gpt2-folder --num_beams=4 --top_k=20 --top_p=0.8 \\
         --temperature=0.7 --no_repeat_ngram_size=2
 
-Options and their defaults: `python sample.py --help` (the SampleConfig in nanopushkin/sampling.py).
+Options and their defaults: `python sample.py --help` (the SampleConfig in nanopushkin/sampling.py:
+the sampler's SampleOptions plus where the model comes from).
 Each sample is printed as the prompt followed by its continuation, streamed as it is generated,
 then a line of dashes. Speed, and with --style the style meter's verdict, go to stderr.
 """
@@ -16,10 +17,12 @@ import time
 
 import torch
 
-from nanopushkin.config import main_parse
-from nanopushkin.sampling import SampleConfig, StreamPrinter, encode_prompt, generate, read_prompt
 from nanopushkin.checkpoint import load_checkpoint
-from nanopushkin.trainer import resolve_device
+from nanopushkin.config import main_parse
+from nanopushkin.devices import resolve_device
+from nanopushkin.hf import from_pretrained
+from nanopushkin.sampling import SampleConfig, StreamPrinter, generate, prepare_prompt, read_prompt
+from nanopushkin.style import MIN_PASSAGE_CHARS, known_word_share, load_meter, score_texts
 
 SEPARATOR = '-' * 40
 
@@ -29,7 +32,6 @@ def load_model(cfg, device):
     if cfg.init_from == 'resume':
         model, tokenizer, _ = load_checkpoint(cfg.out_dir, device)
         return model, tokenizer
-    from nanopushkin.hf import from_pretrained
     model, tokenizer = from_pretrained(cfg.init_from)
     return model.to(device), tokenizer
 
@@ -37,7 +39,6 @@ def load_model(cfg, device):
 def style_verdict(meter, text):
     """P(Pushkin) of the continuation and, where the meter has a vocabulary, the share of its words
     that are real (P(Pushkin) alone rewards word salad made of Pushkin's syllables)."""
-    from nanopushkin.style import MIN_PASSAGE_CHARS, known_word_share, score_texts
     probs = score_texts(meter, [text])[0]
     if len(probs) == 0:
         return f'style: too short to score (the meter needs {MIN_PASSAGE_CHARS} characters)'
@@ -50,11 +51,9 @@ def main(argv):
     try:
         device = resolve_device(cfg.device)
         prompt = read_prompt(cfg.start)
-        if cfg.style:
-            from nanopushkin.style import load_meter
-            meter = load_meter(cfg.meter)
+        meter = load_meter(cfg.meter) if cfg.style else None
         model, tokenizer = load_model(cfg, device)
-        prompt_ids = encode_prompt(tokenizer, prompt)
+        prompt_ids = prepare_prompt(tokenizer, prompt, cfg)   # checks the options against it, up front
     except (ValueError, OSError) as e:                 # OSError: missing files, no network for the hub
         print(f'error: {e}', file=sys.stderr)
         sys.exit(2)
@@ -66,6 +65,16 @@ def main(argv):
         print(f'note: temperature=0 is deterministic, the {cfg.num_samples} samples will be the same',
               file=sys.stderr)
 
+    try:
+        generate_and_print(cfg, model, tokenizer, prompt, prompt_ids, meter, device)
+    except ValueError as e:                            # a generation that ran out of allowed tokens
+        print(f'\nerror: {e}', file=sys.stderr)
+        sys.exit(2)
+
+
+def generate_and_print(cfg, model, tokenizer, prompt, prompt_ids, meter, device):
+    """Each sample: the prompt and its continuation (streamed, or printed whole), then SEPARATOR;
+    the style verdict and the speed go to stderr."""
     generator = torch.Generator(device=device).manual_seed(cfg.seed)
     printer = StreamPrinter(tokenizer)
     streaming = cfg.stream and cfg.num_beams == 1      # beam search knows its result only at the end
@@ -75,11 +84,8 @@ def main(argv):
         t0 = time.perf_counter()
         if streaming:
             printer.write_text(prompt)
-        ids = generate(model, tokenizer, prompt_ids, num_samples=1, max_new_tokens=cfg.max_new_tokens,
-                       temperature=cfg.temperature, top_k=cfg.top_k, top_p=cfg.top_p,
-                       repetition_penalty=cfg.repetition_penalty,
-                       no_repeat_ngram_size=cfg.no_repeat_ngram_size, num_beams=cfg.num_beams,
-                       stop_at_eot=cfg.stop_at_eot, generator=generator, on_token=on_token)[0]
+        ids = generate(model, tokenizer, prompt_ids, cfg, num_samples=1, generator=generator,
+                       on_token=on_token)[0]
         if not streaming:
             printer.write_text(prompt)
             for token in ids:
@@ -87,12 +93,11 @@ def main(argv):
         printer.finish()
         printer.write_text('\n')
         n_tokens, elapsed = n_tokens + len(ids), elapsed + time.perf_counter() - t0
-        if cfg.style:
+        if meter is not None:
             print(style_verdict(meter, tokenizer.decode(ids)), file=sys.stderr, flush=True)
         printer.write_text(SEPARATOR + '\n')
     print(f'generated {n_tokens} tokens in {elapsed:.2f} s ({n_tokens / max(elapsed, 1e-9):.1f} tokens/s)',
           file=sys.stderr)
-
 
 if __name__ == '__main__':
     try:

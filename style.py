@@ -7,11 +7,10 @@
 
 Options are --key=value (see `python style.py train --help`); the logic is in nanopushkin/style.py.
 """
-import dataclasses
 import sys
 from pathlib import Path
 
-from nanopushkin.config import main_parse
+from nanopushkin.config import ConfigError, main_parse, split_positionals
 from nanopushkin.corpus import decode_bytes
 from nanopushkin.style import StyleConfig, format_scores, load_meter, score_text, train_meter
 
@@ -20,17 +19,11 @@ USAGE = 'usage: python style.py train [--key=value ...] | python style.py score 
 
 def split_file_argument(args):
     """(FILE, the other arguments): FILE is the one argument that is neither an option nor the value
-    of an option given as `--key value`."""
-    flags = {f.name for f in dataclasses.fields(StyleConfig) if isinstance(f.default, bool)}
-    i = 0
-    while i < len(args):
-        if not args[i].startswith('--'):
-            return args[i], args[:i] + args[i + 1:]
-        key, has_value, _ = args[i][2:].partition('=')
-        takes_next = not has_value and (key.replace('-', '_') not in flags or
-                                         args[i + 1:i + 2] in (['true'], ['false'], ['True'], ['False']))
-        i += 2 if takes_next else 1
-    return None, args
+    of an option given as `--key value` (read as the config parser reads it)."""
+    files, options = split_positionals(StyleConfig, args)
+    if len(files) > 1:
+        raise ConfigError(f'give one FILE to score, got {len(files)}: {", ".join(files)}')
+    return (files[0] if files else None), options
 
 
 def read_input(file, cfg) -> str:
@@ -51,7 +44,11 @@ def main(argv) -> int:
         print(USAGE, file=sys.stderr if argv[:1] not in (['-h'], ['--help']) else sys.stdout)
         return 0 if argv[:1] in (['-h'], ['--help']) else 2
     command, rest = argv[0], argv[1:]
-    file, rest = split_file_argument(rest) if command == 'score' else (None, rest)
+    try:
+        file, rest = split_file_argument(rest) if command == 'score' else (None, rest)
+    except ConfigError as e:
+        print(f'error: {e}', file=sys.stderr)
+        return 2
     cfg = main_parse(StyleConfig, rest, config_file_allowed=False)
     try:
         if command == 'train':
@@ -61,7 +58,7 @@ def main(argv) -> int:
             meter = load_meter(cfg.meter)
             passages, probs = score_text(meter, text)
             print(format_scores(passages, probs, meter.vocabulary))
-    except (ValueError, FileNotFoundError) as e:
+    except (ValueError, OSError) as e:                  # OSError: unreadable or unwritable files
         print(f'error: {e}', file=sys.stderr)
         return 1
     return 0

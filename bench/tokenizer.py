@@ -5,6 +5,8 @@ on the whole Pushkin corpus, side by side in one run:
   1. training: our incremental trainer vs HF's BpeTrainer with the ByteLevel pre-tokenizer
   2. encoding, cold: a freshly loaded tokenizer (empty word cache) encodes every work
   3. encoding, warm: the same tokenizer encodes every work again (word cache full)
+  4. our encoding before the O(n log n) merge (merge_short for every word, quadratic in a word's
+     length), cold on the corpus and on one word of 5,000 dashes: the price and the gain of the switch
 
 HF runs single-threaded (RAYON_NUM_THREADS=1), like our Python. Candidates are timed in
 alternating rounds and the median is reported, so a busy machine slows both alike: the ratios are
@@ -30,6 +32,7 @@ import tokenizers
 from nanopushkin.config import main_parse
 from nanopushkin.corpus import read_works
 from tokenizer import BPETokenizer, load_tokenizer
+from tokenizer.bpe import merge_short
 
 ROOT = Path(__file__).resolve().parent.parent
 EOT = BPETokenizer.eot_token
@@ -40,6 +43,13 @@ class BenchConfig:
     vocab_size: int = 4096
     repeat: int = 3             # timed rounds of every candidate; the median is reported
     src: str = str(ROOT.parent / 'shared' / 'data' / 'pushkin')    # the corpus folder (prose/, poems/)
+
+
+class QuadraticBPE(BPETokenizer):
+    """Our tokenizer as it was before merge_long: every word merged by the quadratic merge_short."""
+
+    def _bpe(self, word):
+        return merge_short([self.byte_ids[b] for b in word.encode('utf-8')], self.ranks.get, self.merged_ids)
 
 
 def hf_train(docs, vocab_size):
@@ -106,14 +116,18 @@ def main():
         hf_as_ours = BPETokenizer.from_pretrained(tmp)
         same_merges = sum(x == y for x, y in zip(merged_bytes(ours), merged_bytes(hf_as_ours)))
 
-        def ours_encode(tok):
-            return lambda: [tok.encode(d) for d in docs]
+        def ours_encode(tok, texts=docs):
+            return lambda: [tok.encode(d) for d in texts]
 
         def hf_encode(tok):
             return lambda: [e.ids for e in tok.encode_batch_fast(docs)]   # HF's fastest path: no offsets
 
         cold = race({'ours': lambda: ours_encode(load_tokenizer(ours_file)),
+                     'before': lambda: ours_encode(QuadraticBPE.from_dict(ours.to_dict())),
                      'hf': lambda: hf_encode(tokenizers.Tokenizer.from_file(str(hf_file)))}, cfg.repeat)
+        dashes = ['—' * 5000]
+        long_word = race({'ours': lambda: ours_encode(load_tokenizer(ours_file), dashes),
+                          'before': lambda: ours_encode(QuadraticBPE.from_dict(ours.to_dict()), dashes)}, cfg.repeat)
         warm_ours, warm_hf = load_tokenizer(ours_file), tokenizers.Tokenizer.from_file(str(hf_file))
         ours_encode(warm_ours)(), hf_encode(warm_hf)()                    # fill the word caches
         warm = race({'ours': lambda: ours_encode(warm_ours), 'hf': lambda: hf_encode(warm_hf)}, cfg.repeat)
@@ -129,6 +143,13 @@ def main():
         print(f'| {name} | {mb / t["ours"]:.1f} MB/s | {mb / t["hf"]:.1f} MB/s | '
               f'{t["hf"] / t["ours"]:.2f}x the throughput |')
     print(f'| tokens for the corpus | {tokens_ours:,} | {tokens_hf:,} | {tokens_ours / tokens_hf:.3f}x |')
+    print()
+    print('| our encoding | before (quadratic merge for every word) | now | now vs before |')
+    print('|---|---|---|---|')
+    print(f'| the corpus, cold | {mb / cold["before"]:.2f} MB/s | {mb / cold["ours"]:.2f} MB/s | '
+          f'{cold["before"] / cold["ours"]:.3f}x the throughput |')
+    print(f'| one word of 5,000 dashes | {long_word["before"]:.2f} s | {long_word["ours"]:.3f} s | '
+          f'{long_word["before"] / long_word["ours"]:.0f}x faster |')
     print()
     print(f'HF loaded from our save_pretrained files gives the same ids on the whole corpus: {same_ids}')
     print(f'the two trainers learned the same merge at {same_merges} of {len(ours.merges)} ranks '

@@ -34,7 +34,12 @@ gradient_accumulation_steps = 8  # 2 * 512 * 8 = 8192 tokens per optimizer step
 max_iters = 150                 # ~3 passes over the training works; more overfits a 356M model
 eval_interval = 25
 eval_iters = 20
-always_save_checkpoint = False  # a checkpoint with optimizer state is ~4.3 GB: keep only best.pt
+# a checkpoint with optimizer state (ckpt.pt, to resume from) is ~4.3 GB: none is written, at the end
+# or on Ctrl-C; only best.pt (~1.4 GB, the weights with the lowest val loss) is kept. Set it to True
+# to be able to continue with --init_from=resume (ckpt.pt is then written at the end and on Ctrl-C,
+# and also at every evaluation with always_save_checkpoint = True).
+resume_checkpoint = False
+always_save_checkpoint = False
 
 # a pretrained model needs small steps: a large learning rate destroys what it knows
 learning_rate = 3e-5

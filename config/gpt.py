@@ -12,6 +12,7 @@ n_layer = 4
 n_head = 4
 n_embd = 128
 dropout = 0.0
+bias = False                    # no biases in the Linear layers and LayerNorms (GPT-2 has them)
 
 # small steps, many of them: under a CPU budget the number of updates matters most
 batch_size = 12

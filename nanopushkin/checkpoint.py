@@ -6,12 +6,18 @@ them), so reading a checkpoint never imports the training loop.
   ckpt.pt   the latest state, with the optimizer and random-number states: for resuming
   best.pt   the model with the lowest val loss so far, without the optimizer: for sampling
   log.jsonl one JSON record per line: 'train' steps, 'eval' measurements, a final 'done'
+  .lock     while a run is writing: its process id, so that a second run into the folder stops
+
+Every file is written whole or not at all (a temporary file renamed over the old one), so a kill or a
+full disk at any moment leaves the previous version readable.
 
 Checkpoints are made of tensors, strings, numbers, lists and dicts only, so they load with
 torch.load(weights_only=True), which cannot run code hidden in a downloaded file.
 """
 import json
 import os
+import secrets
+from contextlib import contextmanager
 from pathlib import Path
 
 import torch
@@ -20,19 +26,68 @@ from nanopushkin.models import build_model
 from tokenizer import load_tokenizer
 
 
-def save_checkpoint(checkpoint: dict, path):
-    """Write to a temporary file next to `path`, then rename it over `path`. A rename within one
-    folder is atomic, so a crash or Ctrl-C while writing leaves the previous checkpoint intact."""
+def write_atomically(path, write):
+    """Call write(f) on a new temporary file next to `path`, then rename it over `path`. A rename
+    within one folder is atomic: a crash or Ctrl-C while writing leaves the previous file intact.
+    The temporary name is unique, so two processes writing the same file never share one."""
     path = Path(path)
-    tmp = path.with_name(path.name + '.tmp')
+    tmp = path.with_name(f'{path.name}.{os.getpid()}-{secrets.token_hex(4)}.tmp')
     try:
-        with open(tmp, 'wb') as f:
-            torch.save(checkpoint, f)
+        with open(tmp, 'xb') as f:
+            write(f)
             f.flush()
             os.fsync(f.fileno())  # on disk before the rename, not just in the OS's buffers
         os.replace(tmp, path)
+    except OSError as e:  # a full disk, a folder that is not writable: name the file meant
+        raise OSError(e.errno, e.strerror or str(e), str(path)) from e
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def save_checkpoint(checkpoint: dict, path):
+    """torch.save `checkpoint` to `path` atomically (see write_atomically)."""
+    write_atomically(path, lambda f: torch.save(checkpoint, f))
+
+
+@contextmanager
+def locked(out_dir):
+    """Hold out_dir/.lock, which holds our process id, while a run writes into out_dir. A lock left
+    by a process that no longer exists (killed with kill -9) is taken over."""
+    path = Path(out_dir) / '.lock'
+    for attempt in range(2):
+        try:
+            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+            break
+        except FileExistsError:
+            pid = _lock_owner(path)
+            if attempt == 0 and pid is not None and not _process_exists(pid):
+                path.unlink(missing_ok=True)  # stale: its owner died without cleaning up
+                continue
+            raise ValueError(f'another run (process {pid}) is writing into {out_dir}: wait for it to finish, '
+                             f'or give this run another --out_dir (if no such process runs, delete {path})') from None
+    with os.fdopen(fd, 'w') as f:
+        f.write(str(os.getpid()))
+    try:
+        yield
+    finally:
+        path.unlink(missing_ok=True)
+
+
+def _lock_owner(path):
+    try:
+        return int(path.read_text())
+    except (OSError, ValueError):  # gone meanwhile, or being written right now
+        return None
+
+
+def _process_exists(pid) -> bool:
+    try:
+        os.kill(pid, 0)  # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # it exists, owned by another user
+        return True
+    return True
 
 
 def find_checkpoint(path_or_out_dir) -> Path:
@@ -54,9 +109,8 @@ def read_checkpoint(path) -> dict:
     """torch.load a checkpoint of ours, onto the CPU, refusing anything that is not plain data."""
     try:
         checkpoint = torch.load(path, map_location='cpu', weights_only=True)
-    except Exception as e:  # a pickle with code in it, a truncated or foreign file
-        raise ValueError(f'{path} is not a readable nanoPushkin checkpoint ({type(e).__name__}: '
-                         f'{str(e).splitlines()[0] if str(e) else ""})') from None
+    except Exception as e:  # a pickle with code in it, a truncated or foreign file (JSON, text)
+        raise ValueError(f'{path} is not a readable nanoPushkin checkpoint ({why_unreadable(e)})') from None
     keys = set(checkpoint) if isinstance(checkpoint, dict) else set()
     missing = {'model_type', 'model_args', 'model', 'tokenizer'} - keys
     if missing:
@@ -65,12 +119,31 @@ def read_checkpoint(path) -> dict:
     return checkpoint
 
 
+def why_unreadable(error) -> str:
+    """torch.load's reason in one line, without its advice to pass weights_only=False: that would
+    run whatever code a pickle holds, which is exactly what reading with weights_only=True avoids."""
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    reason = next((line for line in lines if 'weights_only' not in line and 'WeightsUnpickler' not in line),
+                  lines[0] if lines else '')
+    return f'{type(error).__name__}: {reason}' if reason else type(error).__name__
+
+
+def model_from_checkpoint(checkpoint: dict, path):
+    """The model a checkpoint describes (model_type, model_args) with its weights, on the CPU."""
+    model = build_model(checkpoint['model_type'], checkpoint['model_args'])
+    try:
+        model.load_state_dict(checkpoint['model'])
+    except RuntimeError as e:  # missing names, other shapes
+        raise ValueError(f'the weights in {path} do not fit the model its model_args describe '
+                         f'({str(e).splitlines()[-1].strip()})') from None
+    return model
+
+
 def load_checkpoint(path_or_out_dir, device='cpu'):
     """Load a trained model for use: returns (model in eval mode on device, tokenizer, checkpoint)."""
     path = find_checkpoint(path_or_out_dir)
     checkpoint = read_checkpoint(path)
-    model = build_model(checkpoint['model_type'], checkpoint['model_args'])
-    model.load_state_dict(checkpoint['model'])
+    model = model_from_checkpoint(checkpoint, path)
     model.to(device).eval()
     return model, load_tokenizer(checkpoint['tokenizer']), checkpoint
 
@@ -92,6 +165,6 @@ def read_log(out_dir) -> list[dict]:
 def restart_log(out_dir, iter_num):
     """Keep the log of the run so far, up to the iteration being resumed from: lines written after
     the checkpoint (by a run that crashed or was stopped later) would otherwise appear twice."""
-    path = Path(out_dir) / 'log.jsonl'
     kept = [r for r in read_log(out_dir) if r['event'] != 'done' and r['iter'] <= iter_num]
-    path.write_text(''.join(json.dumps(r, ensure_ascii=False) + '\n' for r in kept), encoding='utf-8')
+    text = ''.join(json.dumps(r, ensure_ascii=False) + '\n' for r in kept)
+    write_atomically(Path(out_dir) / 'log.jsonl', lambda f: f.write(text.encode('utf-8')))

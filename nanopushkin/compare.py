@@ -4,7 +4,7 @@
     python compare.py --tokenizers=char,bpe1410,bpe4096  # the same five on three tokenizers
     python compare.py --search=4                         # + 4 random configs per architecture
     python compare.py --max_tokens=2000000               # budget in tokens seen instead of seconds
-    python compare.py --quick                            # smoke test: 12 s per run, ~2 min in all
+    python compare.py --quick                            # smoke test: 160k tokens per run, ~2 min in all
 
 What makes it fair: every run goes through the same `train(config)` loop, reads the same prepared
 dataset (the same train/val split by work), starts from the same seed and stops at the same
@@ -30,6 +30,12 @@ seen and against time), samples.md (each run's continuation of one fixed prompt)
 (log.jsonl and checkpoints, not committed). Running the same command again reuses every run that
 finished with the same config on the same data and trains only the missing, changed or failed
 ones; a run that raises is reported as failed in the table and the others go on.
+
+The file reads top to bottom as the comparison runs: the settings and the search space, planning
+the runs (plan_runs, with_budget), training them (train_run), sampling and measuring them
+(sample_and_measure, style_metrics), the report, and compare() at the end, which ties it together.
+A first reading can skip the reference rows (reference_pieces .. reference_metrics), the resume
+bookkeeping (record_path .. is_finished) and the plotting.
 """
 import dataclasses
 import hashlib
@@ -43,9 +49,18 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from matplotlib.figure import Figure      # no pyplot: no window, no global state
 
+from nanopushkin.checkpoint import load_checkpoint, read_log
 from nanopushkin.config import ConfigError, TrainConfig, parse_args
-from nanopushkin.data import load_meta, unigram_bits_per_char
+from nanopushkin.corpus import read_works
+from nanopushkin.data import Dataset, load_meta, unigram_bits_per_char
+from nanopushkin.devices import resolve_device
+from nanopushkin.models import model_hyperparameters
+from nanopushkin.prepare import dataset_name, prepare_dataset
+from nanopushkin.sampling import SampleOptions, generate
+from nanopushkin.style import known_word_share, load_meter, repetition_metrics, score_texts, split_contrast
+from nanopushkin.trainer import check_config, train
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -57,7 +72,7 @@ class CompareConfig:
     budget_seconds: float = 300.0           # training wall-clock per run (the default budget)
     max_tokens: int = 0                     # budget in training tokens instead (0: use budget_seconds)
     search: int = 0                         # this many random configs per architecture (SEARCH_SPACE)
-    quick: bool = False                     # smoke test: QUICK_BUDGET_SECONDS per run, short evals
+    quick: bool = False                     # smoke test: QUICK_MAX_TOKENS per run, short evals
     name: str = ''                          # results/<name>; '' names it after the arguments
     results_dir: str = 'results'
     data_root: str = 'data/pushkin'         # where prepared datasets live (prepare's out_root)
@@ -76,7 +91,15 @@ class CompareConfig:
     device: str = 'auto'
 
 
-QUICK_BUDGET_SECONDS = 12.0
+# --quick trains each run on this many tokens: a token budget, so the smoke test ends in the same
+# state however busy the machine is (a wall-clock budget gave a loaded machine two iterations)
+QUICK_MAX_TOKENS = 160_000
+
+
+def sample_options(settings: CompareConfig) -> SampleOptions:
+    """How every run's samples are drawn: the comparison's temperature, top_k and seed, the same for
+    every run (max_new_tokens is set per text). Made, and so checked, before any training."""
+    return SampleOptions(temperature=settings.temperature, top_k=settings.top_k, seed=settings.seed)
 
 # The style and repetition columns are measured on every run's continuations of these prompts (two
 # prose openings, two verse openings), style_chars characters each, sampled with the comparison's
@@ -152,7 +175,6 @@ def config_file(arch) -> Path:
 def tokenizer_spec(name) -> tuple[str, int | None, str]:
     """'char' -> ('char', None, 'char'), 'bpe' -> ('bpe', None, 'bpe4096'), 'bpe1410' -> ('bpe', 1410,
     'bpe1410'): prepare_dataset's arguments and the dataset folder's name."""
-    from nanopushkin.prepare import dataset_name
     kind, digits = name.rstrip('0123456789'), name[len(name.rstrip('0123456789')):]
     if kind not in ('char', 'word', 'bpe') or (kind == 'char' and digits) or digits.startswith('0'):
         raise ConfigError(f'unknown tokenizer {name!r}; use char, word<N> or bpe<N> (e.g. bpe4096)')
@@ -179,7 +201,7 @@ def with_budget(cfg: TrainConfig, settings: CompareConfig) -> TrainConfig:
 
 def plan_runs(settings: CompareConfig) -> list[Run]:
     """Every run of the comparison, its TrainConfig complete (so it can be compared on resume)."""
-    from nanopushkin.trainer import check_config
+    sample_options(settings)                                   # bad sampling settings fail here
     archs = split_list(settings.archs, 'archs')
     tokenizers = [tokenizer_spec(name)[2] for name in split_list(settings.tokenizers, 'tokenizers')]
     # evaluating every eval_interval iterations costs every model the same share of its compute
@@ -211,13 +233,6 @@ def plan_runs(settings: CompareConfig) -> list[Run]:
                     raise ConfigError(f'{run_id}: {e}') from None
                 runs.append(Run(run_id, Path(arch).stem, tokenizer, config))
     return runs
-
-
-def read_log(out_dir) -> list[dict]:
-    path = Path(out_dir) / 'log.jsonl'
-    if not path.is_file():
-        return []
-    return [json.loads(line) for line in path.read_text(encoding='utf-8').splitlines() if line.strip()]
 
 
 def done_line(log) -> dict | None:
@@ -253,7 +268,6 @@ def is_finished(run: Run) -> bool:
 
 def train_run(run: Run) -> dict:
     """Train one run from scratch unless it already finished; its record (status, error)."""
-    from nanopushkin.trainer import train
     if is_finished(run):
         print(f'[{run.run_id}] finished earlier with the same config: reusing it')
         return read_record(run)
@@ -285,7 +299,6 @@ def style_metrics(model, tokenizer, texts, settings) -> dict:
     so word salad of Pushkin's syllables scores high; this column shows it), both '—' when there is
     no trained meter (see `python style.py train`), and how much they repeat themselves. The
     per-text metrics are measured on each text alone, then averaged."""
-    from nanopushkin.style import known_word_share, load_meter, repetition_metrics, score_texts
     try:
         meter = load_meter(settings.meter)
     except FileNotFoundError:
@@ -310,9 +323,9 @@ EXTRA_METRICS = [style_metrics]
 def sample_and_measure(run: Run, settings: CompareConfig, record: dict) -> dict:
     """The run's sample from the fixed prompt, its continuations of STYLE_PROMPTS and their extra
     metrics, cached in its record (recomputed when a sampling setting or the metrics change)."""
-    from nanopushkin.checkpoint import load_checkpoint
-    key = {'prompt': settings.prompt, 'chars': settings.sample_chars, 'temperature': settings.temperature,
-           'top_k': settings.top_k, 'seed': settings.seed, 'style_prompts': list(STYLE_PROMPTS),
+    options = sample_options(settings)
+    key = {'prompt': settings.prompt, 'chars': settings.sample_chars, 'temperature': options.temperature,
+           'top_k': options.top_k, 'seed': options.seed, 'style_prompts': list(STYLE_PROMPTS),
            'style_chars': settings.style_chars, 'meter': settings.meter, 'length_rule': '2x tokens, cut',
            'metrics': [f.__name__ for f in EXTRA_METRICS]}
     if record.get('sample_key') == key:
@@ -323,10 +336,7 @@ def sample_and_measure(run: Run, settings: CompareConfig, record: dict) -> dict:
     chars_per_token = ckpt['meta']['val']['chars'] / ckpt['meta']['val']['tokens']
 
     def continuation(prompt, chars):
-        from nanopushkin.sampling import generate
-        generator = torch.Generator().manual_seed(settings.seed)
-        [ids] = generate(model, tokenizer, prompt, max_new_tokens=math.ceil(2 * chars / chars_per_token),
-                         temperature=settings.temperature, top_k=settings.top_k, generator=generator)
+        [ids] = generate(model, tokenizer, prompt, options, max_new_tokens=math.ceil(2 * chars / chars_per_token))
         return tokenizer.decode(ids)[:chars]
     sample = settings.prompt + continuation(settings.prompt, settings.sample_chars)
     texts = [continuation(prompt, settings.style_chars) for prompt in STYLE_PROMPTS]
@@ -352,7 +362,6 @@ def reference_pieces(text, n, chars) -> list[str]:
 
 def held_out_pushkin(data_dir) -> str:
     """The validation split of a prepared dataset (the held-out Pushkin works), decoded."""
-    from nanopushkin.data import Dataset
     data = Dataset(data_dir)
     tokenizer, ids, eot = data.tokenizer(), np.asarray(data.splits['val']), data.meta.get('eot_id')
     works = np.split(ids, np.flatnonzero(ids == eot)) if eot is not None else [ids]
@@ -365,8 +374,6 @@ def reference_metrics(settings: CompareConfig, data_dir) -> dict:
     meter holds out), cut into as many pieces of style_chars characters as there are STYLE_PROMPTS:
     what the model columns read for real text. The contrast pieces take turns over the authors.
     {} with a note when the meter or the contrast corpus is missing."""
-    from nanopushkin.corpus import read_works
-    from nanopushkin.style import split_contrast
     if not Path(settings.meter).is_file():
         print(f'note: no style meter at {settings.meter}: no reference rows (`python style.py train`)')
         return {}
@@ -416,15 +423,12 @@ def run_result(run: Run, record: dict) -> dict:
     return row
 
 
-# the TrainConfig keys that define each model type (the rest are training settings)
-MODEL_KEYS = {'linear': ('context', 'n_layer', 'n_embd', 'n_hidden'), 'gpt': ('n_layer', 'n_head', 'n_embd')}
-
-
 def model_summary(cfg: TrainConfig) -> dict:
-    """The hyperparameters that tell the runs apart."""
-    keys = MODEL_KEYS.get(cfg.model, ('n_layer', 'n_embd', 'n_hidden')) + (
-        'dropout', 'learning_rate', 'batch_size', 'block_size')
-    return {key: getattr(cfg, key) for key in keys}
+    """The hyperparameters that tell the runs apart (the model's own, defaults filled in; whether an
+    RNN runs through torch's fused kernel is not one: same function, same weights)."""
+    model = {key: value for key, value in model_hyperparameters(cfg).items() if key != 'fused'}
+    return {**model, 'learning_rate': cfg.learning_rate, 'batch_size': cfg.batch_size,
+            'block_size': cfg.block_size}
 
 
 # ----------------------------------------------------------------------------------------------
@@ -527,7 +531,6 @@ def write_report(results: dict, folder: Path):
 def plot_curves(results: dict, path: Path):
     """Validation bits/char against tokens seen (characters seen when the tokenizers differ) and
     against wall-clock time (what the budget buys), one line per run, unigram baselines in gray."""
-    from matplotlib.figure import Figure  # no pyplot: no window, no global state
     fig = Figure(figsize=(13, 5), layout='constrained')
     ax_tokens, ax_time = fig.subplots(1, 2, sharey=True)
     tokenizers = list(results['unigram_bits_per_char'])
@@ -567,7 +570,6 @@ def plot_curves(results: dict, path: Path):
 
 def plot_search(results: dict, path: Path):
     """Parameters against bits/char of every finished run: what size pays off within the budget."""
-    from matplotlib.figure import Figure
     fig = Figure(figsize=(7, 5), layout='constrained')
     ax = fig.subplots()
     by_arch = {}
@@ -590,7 +592,7 @@ def plot_search(results: dict, path: Path):
 
 def default_name(settings: CompareConfig) -> str:
     """A results folder name that tells the comparisons apart: 'char-300s', 'char+bpe4096-2Mtok'..."""
-    budget = (f'{human(settings.max_tokens)}tok' if settings.max_tokens else 'quick' if settings.quick
+    budget = ('quick' if settings.quick else f'{human(settings.max_tokens)}tok' if settings.max_tokens
               else f'{settings.budget_seconds:g}s')
     parts = ['+'.join(tokenizer_spec(name)[2] for name in split_list(settings.tokenizers, 'tokenizers')), budget]
     if settings.search:
@@ -601,18 +603,32 @@ def default_name(settings: CompareConfig) -> str:
 
 
 def device_name(device) -> str:
-    from nanopushkin.trainer import resolve_device
     device = resolve_device(device)
     if device.startswith('cuda'):
         return torch.cuda.get_device_name(torch.device(device))
     return f'{device} ({torch.get_num_threads()} threads)'
 
 
+def prepare_datasets(settings: CompareConfig) -> tuple[dict, dict]:
+    """Prepare every dataset the comparison needs (once; later runs reuse it); returns the unigram
+    baseline in bits/char and the characters per token of the training split, per dataset."""
+    unigram, chars_per_token = {}, {}
+    for name in split_list(settings.tokenizers, 'tokenizers'):
+        kind, vocab_size, tokenizer = tokenizer_spec(name)
+        data_dir = Path(settings.data_root) / tokenizer
+        if not (data_dir / 'meta.json').is_file():
+            print(f'preparing the {tokenizer} dataset in {data_dir}')
+            prepare_dataset(kind, vocab_size, src=settings.src or None, out_root=settings.data_root)
+        unigram[tokenizer] = unigram_bits_per_char(data_dir)
+        train_split = load_meta(data_dir)['train']
+        chars_per_token[tokenizer] = train_split['chars'] / train_split['tokens']
+    return unigram, chars_per_token
+
+
 def compare(settings: CompareConfig, command: str = '') -> dict:
     """Run (or resume) the whole comparison and write its report; returns results.json's dict."""
-    from nanopushkin.prepare import prepare_dataset
     if settings.quick:
-        settings = dataclasses.replace(settings, budget_seconds=QUICK_BUDGET_SECONDS, eval_interval=20,
+        settings = dataclasses.replace(settings, max_tokens=QUICK_MAX_TOKENS, eval_interval=20,
                                        eval_iters=5, sample_chars=120, style_chars=200,
                                        train_args=f'warmup_iters=10 {settings.train_args}')
     if settings.max_tokens < 0 or settings.search < 0 or (not settings.max_tokens and settings.budget_seconds <= 0):
@@ -623,17 +639,7 @@ def compare(settings: CompareConfig, command: str = '') -> dict:
     folder = Path(settings.results_dir) / settings.name
     runs = plan_runs(settings)       # checks every argument before anything slow happens
 
-    unigram, chars_per_token = {}, {}
-    for name in split_list(settings.tokenizers, 'tokenizers'):
-        kind, vocab_size, tokenizer = tokenizer_spec(name)
-        data_dir = Path(settings.data_root) / tokenizer
-        if not (data_dir / 'meta.json').is_file():    # prepared once, then shared by every run
-            print(f'preparing the {tokenizer} dataset in {data_dir}')
-            prepare_dataset(kind, vocab_size, src=settings.src or None, out_root=settings.data_root)
-        unigram[tokenizer] = unigram_bits_per_char(data_dir)
-        train = load_meta(data_dir)['train']
-        chars_per_token[tokenizer] = train['chars'] / train['tokens']
-
+    unigram, chars_per_token = prepare_datasets(settings)
     results = {'name': settings.name, 'command': command or 'compare(...)',
                'settings': dataclasses.asdict(settings), 'device': device_name(settings.device),
                'torch': torch.__version__, 'unigram_bits_per_char': unigram,

@@ -16,6 +16,7 @@ import ast
 import dataclasses
 import sys
 import types
+import typing
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,23 +35,25 @@ class TrainConfig:
     log_interval: int = 10
     eval_iters: int = 50                # batches averaged per evaluation
     eval_only: bool = False
-    always_save_checkpoint: bool = True # write ckpt.pt at every eval (best.pt only on improvement)
+    always_save_checkpoint: bool = True # write ckpt.pt at every eval, not only at the end and on Ctrl-C
+    resume_checkpoint: bool = True      # False: never write ckpt.pt (no resuming), keep best.pt only
     init_from: str = 'scratch'          # 'scratch' | 'resume' | a GPT-2-format folder or hub name
+    overwrite: bool = False             # a scratch run may replace a trained run in out_dir
     # data
     data_dir: str = 'data/pushkin/char' # made by `python data/pushkin/prepare.py`
     gradient_accumulation_steps: int = 1
     batch_size: int = 32
-    block_size: int = 128               # tokens of context per training example
-    # model
+    block_size: int = 128               # tokens of context per training example (a GPT's block_size)
+    # model: None keeps the model's own default (the config dataclass in nanopushkin/models/<file>.py)
     model: str = 'gpt'                  # 'linear' | 'rnn' | 'gru' | 'lstm' | 'gpt'
-    n_layer: int = 4
-    n_head: int = 4
-    n_embd: int = 128
-    n_hidden: int = 256                 # hidden size of the RNN cells and the linear model's MLP
-    context: int = 8                    # tokens the linear (n-gram MLP) model looks back
-    dropout: float = 0.0
-    bias: bool = False
-    fused: bool = True                  # RNN/GRU/LSTM: run the same weights through torch's kernel
+    n_layer: int | None = None
+    n_head: int | None = None           # gpt
+    n_embd: int | None = None
+    n_hidden: int | None = None         # RNN/GRU/LSTM state size, the linear model's MLP width
+    context: int | None = None          # linear: tokens the n-gram MLP looks back
+    dropout: float | None = None
+    bias: bool | None = None            # gpt: biases in Linear layers and LayerNorms
+    fused: bool | None = None           # RNN/GRU/LSTM: run the same weights through torch's kernel
     # AdamW optimizer, warmup + cosine decay
     learning_rate: float = 1e-3
     max_iters: int = 2000
@@ -65,6 +68,7 @@ class TrainConfig:
     # system
     device: str = 'auto'                # 'auto' | 'cpu' | 'cuda' | 'cuda:1' | 'mps'
     dtype: str = 'auto'                 # 'auto' | 'float32' | 'bfloat16' | 'float16'
+    threads: int = 0                    # CPU threads; 0: time 1 and all cores at the start, keep the faster
     compile: bool = False               # torch.compile the model
     gradient_checkpointing: bool = False
     seed: int = 1337
@@ -72,6 +76,8 @@ class TrainConfig:
     max_tokens: int = 0                 # stop after this many training tokens (0: no limit)
     progress: bool = True               # tqdm progress bar
     plot: bool = True                   # write loss.png into out_dir at the end
+    # what this config reached when it was last measured (printed beside the result at the end)
+    expected_val_bits_per_char: float | None = None
 
 
 def _fields(cls) -> dict:
@@ -86,13 +92,22 @@ def _valid_keys_message(cls) -> str:
     return 'valid keys: ' + ', '.join(config_keys(cls))
 
 
+def _value_type(field) -> type:
+    """The type a field's values must have: its default's type, or for a field that defaults to
+    None (`n_layer: int | None = None`) the type named beside None."""
+    if field.default is not None:
+        return type(field.default)
+    return next(t for t in typing.get_args(field.type) if t is not type(None))
+
+
 def _coerce(cls, key, value, source):
     """Check that `value` fits the type of the field `key`, converting where it is lossless."""
     fields = _fields(cls)
     if key not in fields:
         raise ConfigError(f'unknown config key {key!r} (from {source}); {_valid_keys_message(cls)}')
-    default = fields[key].default
-    want = type(default)
+    want = _value_type(fields[key])
+    if value is None and fields[key].default is None:
+        return None
     if want is bool:
         if isinstance(value, str) and value.lower() in TRUE_WORDS + FALSE_WORDS:
             return value.lower() in TRUE_WORDS
@@ -102,7 +117,7 @@ def _coerce(cls, key, value, source):
         return float(value)
     elif want is str and not isinstance(value, str):
         return str(value)                # --start=123 means the text "123"
-    if isinstance(value, want):
+    if isinstance(value, want) and not (want is int and isinstance(value, bool)):
         return value
     raise ConfigError(f'config key {key!r} (from {source}) must be {want.__name__}, '
                       f'got {type(value).__name__} {value!r}')
@@ -149,7 +164,7 @@ def parse_args(cls, argv, config_file_allowed=True):
             key = key.replace('-', '_')
             if not eq:
                 next_is_value = i + 1 < len(argv) and not argv[i + 1].startswith('--')
-                if key in fields and isinstance(fields[key].default, bool) and not (
+                if key in fields and _value_type(fields[key]) is bool and not (
                         next_is_value and argv[i + 1].lower() in TRUE_WORDS + FALSE_WORDS):
                     text = 'True'
                 elif next_is_value:
@@ -170,7 +185,7 @@ def parse_args(cls, argv, config_file_allowed=True):
         i += 1
     for key, text in overrides:
         # strings stay strings: --start "1812" is text, not a number
-        value = text if key in fields and isinstance(fields[key].default, str) else _parse_value(text)
+        value = text if key in fields and _value_type(fields[key]) is str else _parse_value(text)
         values[key] = _coerce(cls, key, value, f'--{key}')
     return cls(**values)
 
@@ -190,3 +205,27 @@ def main_parse(cls, argv, config_file_allowed=True):
         help_asked = any(a in ('-h', '--help') for a in argv)
         print(str(e) if help_asked else f'error: {e}', file=sys.stdout if help_asked else sys.stderr)
         sys.exit(0 if help_asked else 2)
+
+
+def split_positionals(cls, argv) -> tuple[list[str], list[str]]:
+    """(the positional arguments, the options) of argv, a `--key value` pair read exactly as
+    parse_args reads it, for a CLI whose positional argument is not a config file: `python style.py
+    score FILE --meter m.pt`. The options then go to parse_args."""
+    fields = _fields(cls)
+    positionals, options = [], []
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if not arg.startswith('--'):
+            positionals.append(arg)
+            i += 1
+            continue
+        key, eq, _ = arg[2:].partition('=')
+        key = key.replace('-', '_')
+        next_is_value = not eq and i + 1 < len(argv) and not argv[i + 1].startswith('--')
+        is_flag = key in fields and _value_type(fields[key]) is bool and not (
+            next_is_value and argv[i + 1].lower() in TRUE_WORDS + FALSE_WORDS)
+        takes_next = next_is_value and not is_flag
+        options += argv[i:i + 2] if takes_next else [arg]
+        i += 2 if takes_next else 1
+    return positionals, options

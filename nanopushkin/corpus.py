@@ -71,17 +71,28 @@ def how_to_provide() -> str:
 # -----------------------------------------------------------------------------
 # cleaning: one small function per step, chained by clean_text
 
+# control characters other than tab, newline, carriage return and form feed: text has next to none,
+# random bytes read as cp1251 are one in eight of them
+_CONTROL = re.compile(r'[\x00-\x08\x0b\x0e-\x1f\x7f]')
+MAX_CONTROL_SHARE = 0.01
+
+
 def decode_bytes(raw: bytes) -> tuple[str, str]:
-    """Decode one file: UTF-8 (a BOM is dropped) when it is valid, else cp1251."""
+    """Decode one file: UTF-8 (a BOM is dropped) when it is valid, else cp1251. Any bytes are some
+    cp1251 text, so the result must also look like text: a binary file is refused."""
     try:
-        return raw.decode('utf-8-sig'), 'utf-8'
+        text, encoding = raw.decode('utf-8-sig'), 'utf-8'
     except UnicodeDecodeError:
-        pass
-    try:
-        return raw.decode('cp1251'), 'cp1251'
-    except UnicodeDecodeError as e:
-        raise ValueError(f'text is neither UTF-8 nor cp1251 (byte {raw[e.start]:#x} at {e.start}); '
-                         're-save the file as UTF-8') from None
+        try:
+            text, encoding = raw.decode('cp1251'), 'cp1251'
+        except UnicodeDecodeError as e:
+            raise ValueError(f'text is neither UTF-8 nor cp1251 (byte {raw[e.start]:#x} at {e.start}); '
+                             're-save the file as UTF-8') from None
+    controls = len(_CONTROL.findall(text))
+    if controls > MAX_CONTROL_SHARE * len(text):
+        raise ValueError(f'this is not a text file: read as {encoding}, {controls} of its {len(text)} characters '
+                         'are control characters; give a UTF-8 (or cp1251) text file')
+    return text, encoding
 
 
 def normalize_unicode(text: str) -> str:
@@ -266,7 +277,10 @@ def read_hashsep(path) -> list[Work]:
     if not path.is_file():
         raise FileNotFoundError(f'--format=hashsep needs --src to be a text file; {path} is not one')
     raw = path.read_bytes()
-    text, encoding = decode_bytes(raw)
+    try:
+        text, encoding = decode_bytes(raw)
+    except ValueError as e:
+        raise ValueError(f'{path}: {e}') from None
     sha = hashlib.sha256(raw).hexdigest()
     stories = re.split(r'(?m)^' + HASHSEP + r'[ \t]*$', normalize_newlines(text))
     works = []

@@ -20,20 +20,15 @@ from pathlib import Path
 
 import numpy as np
 import regex as re
+from matplotlib.figure import Figure  # no pyplot: files only, no window, no global state
 
 from tokenizer.base import Tokenizer
+from tokenizer.bpe import BPETokenizer
 
 log = logging.getLogger(__name__)
 
 COVERAGE_KS = (10, 50, 100)
 COVERAGE_SIZES = (512, 1024, 1410, 2048, 3072, 4096, 6144, 8192, 12288, 16384)
-
-
-def _pyplot():
-    import matplotlib
-    matplotlib.use('Agg')              # files only, no display needed
-    import matplotlib.pyplot as plt
-    return plt
 
 
 def word_counts(text: str) -> Counter:
@@ -44,11 +39,11 @@ def word_counts(text: str) -> Counter:
 def plot_rank_frequency(counts, path, title, label_top=None):
     """Frequency against rank on log-log axes, with a 1/rank line through the top item for reference.
     label_top: names of the most frequent items, listed in a corner with their counts."""
-    plt = _pyplot()
     freqs = np.sort(np.asarray(list(counts), dtype=np.float64))[::-1]
     freqs = freqs[freqs > 0]
     ranks = np.arange(1, len(freqs) + 1)
-    fig, ax = plt.subplots(figsize=(7, 5))
+    fig = Figure(figsize=(7, 5))
+    ax = fig.subplots()
     ax.loglog(ranks, freqs, '.', markersize=3, label='observed')
     ax.loglog(ranks, freqs[0] / ranks, '--', color='gray', label='Zipf: frequency ∝ 1 / rank')
     if label_top:      # a list in the empty lower left corner; repr shows spaces and newlines
@@ -62,13 +57,11 @@ def plot_rank_frequency(counts, path, title, label_top=None):
     ax.legend()
     fig.tight_layout()
     fig.savefig(path, dpi=120)
-    plt.close(fig)
 
 
 def truncate_bpe(tok, vocab_size):
     """The BPE tokenizer of `vocab_size` tokens that training would have produced: the first tokens and
     merges of a larger trained `tok`, plus its end-of-text token as the last id."""
-    from tokenizer.bpe import BPETokenizer
     n_ordinary = vocab_size - 1
     if not 256 <= n_ordinary <= tok.vocab_size - 1:
         raise ValueError(f'can only cut a BPE tokenizer of {tok.vocab_size} tokens to 257..{tok.vocab_size}, '
@@ -85,7 +78,6 @@ def vocab_coverage(train_text, sizes=COVERAGE_SIZES, ks=COVERAGE_KS, big=None):
     The share counts the tokens the text can produce: merged tokens and the bytes that occur in the
     text (a byte that never occurs, e.g. most of Latin-1 in a Russian text, is not part of its
     vocabulary in any useful sense). Returns (sizes, shares, the BPE trained at the largest size)."""
-    from tokenizer.bpe import BPETokenizer
     sizes = sorted(sizes)
     if big is None:
         big = BPETokenizer.train(train_text, vocab_size=sizes[-1])
@@ -102,8 +94,8 @@ def vocab_coverage(train_text, sizes=COVERAGE_SIZES, ks=COVERAGE_KS, big=None):
 
 
 def plot_vocab_coverage(sizes, shares, path, chosen=None):
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(7, 5))
+    fig = Figure(figsize=(7, 5))
+    ax = fig.subplots()
     for k, values in shares.items():
         ax.plot(sizes, [100 * v for v in values], 'o-', label=f'seen at least {k} times')
     if chosen:
@@ -119,7 +111,6 @@ def plot_vocab_coverage(sizes, shares, path, chosen=None):
     ax.legend()
     fig.tight_layout()
     fig.savefig(path, dpi=120)
-    plt.close(fig)
 
 
 def write_plots(train_text, tok, out_dir, sizes=None, ks=None) -> list[Path]:

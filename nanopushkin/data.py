@@ -41,31 +41,80 @@ def prepare_command(data_dir) -> str:
     return ' '.join(['python data/pushkin/prepare.py'] + args)
 
 
+TOKEN_DTYPES = ('uint16', 'uint32')      # what prepare.py writes: uint16, uint32 past 65535 tokens
+META_KEYS = ('tokenizer', 'vocab_size', 'dtype', 'tokenizer_file', 'train', 'val')
+
+
 def load_meta(data_dir) -> dict:
     """meta.json of a prepared dataset, or an error that says how to prepare it."""
     path = Path(data_dir) / 'meta.json'
     if not path.is_file():
         raise FileNotFoundError(f'no prepared dataset in {data_dir} ({path} is missing); '
                                 f'create it with: {prepare_command(data_dir)}')
-    return json.loads(path.read_text(encoding='utf-8'))
+    redo = f're-create the dataset with: {prepare_command(data_dir)}'
+    try:
+        meta = json.loads(path.read_text(encoding='utf-8'))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as e:
+        raise ValueError(f'{path} is not valid JSON ({type(e).__name__}); {redo}') from None
+    if not isinstance(meta, dict):
+        raise ValueError(f'{path} is a JSON {type(meta).__name__}, not an object; {redo}')
+    missing = [k for k in META_KEYS if k not in meta]
+    if missing:
+        raise ValueError(f'{path} lacks {", ".join(missing)}; {redo}')
+    problems = []
+    if meta['dtype'] not in TOKEN_DTYPES:
+        problems.append(f'dtype {meta["dtype"]!r} (prepare.py writes {" or ".join(TOKEN_DTYPES)})')
+    elif type(meta['vocab_size']) is not int or not 0 < meta['vocab_size'] <= np.iinfo(meta['dtype']).max + 1:
+        problems.append(f'vocab_size {meta["vocab_size"]!r} (a positive integer that {meta["dtype"]} can hold)')
+    for split in ('train', 'val'):
+        counts = meta[split]
+        if not isinstance(counts, dict) or not all(type(counts.get(k)) is int and counts[k] >= 0
+                                                   for k in ('tokens', 'chars')):
+            problems.append(f'{split} counts {counts!r} (tokens and chars: integers)')
+    if problems:
+        raise ValueError(f'{path} has {"; ".join(problems)}; {redo}')
+    return meta
+
+
+def open_split(data_dir, meta, split):
+    """The token ids of one split, memory-mapped, checked against meta.json: the file's size must be
+    the token count times the dtype's size, and every id must be below vocab_size."""
+    path = Path(data_dir) / f'{split}.bin'
+    redo = f're-create the dataset with: {prepare_command(data_dir)}'
+    if not path.is_file():
+        raise FileNotFoundError(f'{path} is missing; {redo}')
+    dtype = np.dtype(meta['dtype'])
+    size, tokens = path.stat().st_size, meta[split]['tokens']
+    if size != tokens * dtype.itemsize:
+        raise ValueError(f'{path} has {size} bytes, but meta.json says it holds {tokens} {dtype.name} tokens '
+                         f'({tokens * dtype.itemsize} bytes): cut short, or from another run; {redo}')
+    if size == 0:                       # an empty file cannot be mapped
+        return np.zeros(0, dtype)
+    # memmap: the OS pages in only the windows we touch, so corpus size does not matter
+    data = np.memmap(path, dtype=dtype, mode='r')
+    if int(data.max()) >= meta['vocab_size']:        # one pass over the file: a second or so per 100M tokens
+        raise ValueError(f'{path} holds token id {int(data.max())}, but meta.json says vocab_size is '
+                         f'{meta["vocab_size"]}; {redo}')
+    return data
 
 
 class Dataset:
-    """The train and val token arrays of one prepared folder, plus its meta.json."""
+    """The train and val token arrays of one prepared folder, plus its meta.json and tokenizer,
+    checked against each other when the folder is opened."""
 
     def __init__(self, data_dir):
         self.data_dir = Path(data_dir)
         self.meta = load_meta(data_dir)
-        self.splits = {}
-        for split in ('train', 'val'):
-            path = self.data_dir / f'{split}.bin'
-            if not path.is_file():
-                raise FileNotFoundError(f'{path} is missing; re-create the dataset with: '
-                                        f'{prepare_command(data_dir)}')
-            # memmap: the OS pages in only the windows we touch, so corpus size does not matter
-            dtype = np.dtype(self.meta['dtype'])
-            empty = path.stat().st_size == 0  # (an empty file cannot be mapped)
-            self.splits[split] = np.zeros(0, dtype) if empty else np.memmap(path, dtype=dtype, mode='r')
+        self.splits = {split: open_split(data_dir, self.meta, split) for split in ('train', 'val')}
+        tokenizer_path = self.data_dir / self.meta['tokenizer_file']
+        redo = f're-create the dataset with: {prepare_command(data_dir)}'
+        try:
+            self._tokenizer = load_tokenizer(tokenizer_path)
+        except (ValueError, OSError) as e:
+            raise ValueError(f'the tokenizer of {data_dir} cannot be read ({e}); {redo}') from None
+        if self._tokenizer.vocab_size != self.meta['vocab_size']:
+            raise ValueError(f'{self.data_dir / "meta.json"} says vocab_size {self.meta["vocab_size"]}, but its '
+                             f'tokenizer {tokenizer_path} has {self._tokenizer.vocab_size} tokens; {redo}')
 
     @property
     def vocab_size(self) -> int:
@@ -73,7 +122,7 @@ class Dataset:
 
     def tokenizer(self):
         """The tokenizer that made the token ids (saved next to them by prepare.py)."""
-        return load_tokenizer(self.data_dir / self.meta['tokenizer_file'])
+        return self._tokenizer
 
     def check_block_size(self, block_size):
         """Every split must hold at least one window of block_size inputs plus one target."""

@@ -10,7 +10,7 @@ One folder per tokenizer, under out_root (data/pushkin by default):
     bpe<N>/          byte-level BPE trained on the train split only; bpe4096 by default
     pretrained-<m>/  the GPT-2-format tokenizer of a model m to fine-tune: a folder, or a hub name
                      or alias (pretrained:rugpt3medium -> pretrained-rugpt3medium/), downloaded
-                     into the model cache by nanopushkin/hf.py if it is not there yet
+                     into the model cache by nanopushkin/hub.py if it is not there yet
     hashsep-<...>/   the same from a --format=hashsep file of stories (the seed project's format)
 
 Each split is the works' token ids concatenated, with the end-of-text token between two works, as
@@ -38,9 +38,10 @@ from pathlib import Path
 
 import numpy as np
 
-from nanopushkin import corpus
+from nanopushkin import corpus, hub
 from nanopushkin.config import main_parse
-from tokenizer.base import Tokenizer
+from nanopushkin.corpus_stats import write_plots
+from tokenizer import BPETokenizer, CharTokenizer, Tokenizer, WordTokenizer
 
 log = logging.getLogger(__name__)
 
@@ -97,18 +98,14 @@ def build_tokenizer(tokenizer: str, vocab_size: int | None, train_text: str, all
     if vocab_size is not None and vocab_size < 0:
         raise ValueError(f'--vocab_size must be positive (or 0 for the default), got {vocab_size}')
     if kind == 'char':
-        from tokenizer.char import CharTokenizer
         return CharTokenizer.train(all_text)
     if kind == 'word':
-        from tokenizer.word import WordTokenizer
         return WordTokenizer.train(train_text, vocab_size or DEFAULT_VOCAB_SIZE['word'])
-    from tokenizer.bpe import BPETokenizer       # imported here: only bpe datasets need it
     if kind == 'bpe':
         return BPETokenizer.train(train_text, vocab_size=vocab_size or DEFAULT_VOCAB_SIZE['bpe'],
                                   special_tokens=(Tokenizer.eot_token,))
-    from nanopushkin import hf                   # the model's folder, downloaded first for a hub name
     try:
-        folder = hf.resolve(model)
+        folder = hub.resolve(model)                # the model's folder, downloaded first for a hub name
     except FileNotFoundError as e:
         raise FileNotFoundError(f'--tokenizer=pretrained:{model}: {e}') from None
     return BPETokenizer.from_pretrained(folder)
@@ -195,7 +192,6 @@ def prepare_dataset(tokenizer='char', vocab_size=None, src=None, out_root='data/
     log.info('wrote %s', out_dir)
 
     if plots:
-        from nanopushkin.corpus_stats import write_plots
         write_plots(train_text, tok, Path(plots_dir) if plots_dir else out_dir)
     return out_dir
 

@@ -53,6 +53,8 @@ def read_header(path) -> tuple[dict, int]:
         header = json.loads(raw.decode('utf-8'))
     except (UnicodeDecodeError, json.JSONDecodeError) as e:
         raise _corrupt(path, f'the header is not UTF-8 JSON ({e})') from None
+    except RecursionError:
+        raise _corrupt(path, 'the header is JSON nested too deeply to be a list of tensors') from None
     if not isinstance(header, dict):
         raise _corrupt(path, f'the header is JSON {type(header).__name__}, not an object')
 
@@ -72,13 +74,24 @@ def read_header(path) -> tuple[dict, int]:
         if not 0 <= start <= end <= data_size or end - start != expected:
             raise _corrupt(path, f'tensor {name!r} ({info["dtype"]} {info["shape"]}, {expected} bytes) has '
                                  f'data_offsets [{start}, {end}] but the data section has {data_size} bytes')
+    check_no_overlap(path, header)
     return header, 8 + n
 
 
-def load_file(path) -> dict[str, torch.Tensor]:
-    """Read every tensor of a .safetensors file into a dict of CPU tensors."""
+def check_no_overlap(path, header):
+    """Two tensors must not share bytes: an overlap is a damaged (or crafted) file."""
+    spans = sorted((info['data_offsets'], name) for name, info in header.items()
+                   if name != '__metadata__' and info['data_offsets'][0] < info['data_offsets'][1])
+    for ((_, end), name), ((start, _), next_name) in zip(spans, spans[1:]):
+        if start < end:
+            raise _corrupt(path, f'tensors {name!r} and {next_name!r} overlap (bytes {start} to {end} '
+                                 'belong to both)')
+
+
+def iter_tensors(path):
+    """Yield (name, CPU tensor) for every tensor of a .safetensors file, reading one at a time, so
+    a caller that converts or stores each one never holds the file twice in memory."""
     header, data_start = read_header(path)
-    tensors = {}
     with open(path, 'rb') as f:
         for name, info in header.items():
             if name == '__metadata__':
@@ -86,13 +99,18 @@ def load_file(path) -> dict[str, torch.Tensor]:
             start, end = info['data_offsets']
             dtype = DTYPES[info['dtype']]
             if end == start:          # torch.frombuffer cannot make an empty tensor
-                tensors[name] = torch.empty(info['shape'], dtype=dtype)
+                yield name, torch.empty(info['shape'], dtype=dtype)
                 continue
             f.seek(data_start + start)
             buffer = bytearray(end - start)   # a fresh, writable, aligned buffer the tensor will own
-            f.readinto(buffer)
-            tensors[name] = torch.frombuffer(buffer, dtype=dtype).reshape(info['shape'])
-    return tensors
+            if f.readinto(buffer) != len(buffer):
+                raise _corrupt(path, f'the file ended inside tensor {name!r} (was it cut short?)')
+            yield name, torch.frombuffer(buffer, dtype=dtype).reshape(info['shape'])
+
+
+def load_file(path) -> dict[str, torch.Tensor]:
+    """Read every tensor of a .safetensors file into a dict of CPU tensors."""
+    return dict(iter_tensors(path))
 
 
 def save_file(tensors: dict[str, torch.Tensor], path, metadata: dict | None = None):

@@ -7,7 +7,13 @@ per call, and keeps what it needs of the past (a KV cache, an RNN hidden state, 
 model: the state is an opaque tree of tensors whose dim 0 is the batch. Beam search reorders it by
 indexing every tensor with the surviving beams; dropping finished rows uses the same trick.
 
+All the options live in one SampleOptions object (checked once, when it is made) that generate(),
+sample.py, compare.py and the playground share; sample.py's SampleConfig is that object plus where
+the model comes from. generate(..., on_step=...) reports each step's distributions (a StepReport).
+
 Choosing the next token, in this order (the order of HF transformers' logits processors):
+0. ids the tokenizer cannot decode are never drawn: a model's vocabulary may be padded past the
+   tokenizer's (to a multiple of 64, say), and those extra rows have logits like any other.
 1. repetition_penalty (CTRL paper): the logit of every token already in the sequence, prompt included,
    is divided by the penalty when positive and multiplied by it when negative (both lower it for p>1).
 2. no_repeat_ngram_size=n: a token that would complete an n-gram already in the sequence is banned.
@@ -27,8 +33,12 @@ scores are the log-softmax of those, so a beam's score stays the log-probability
 
 Generation stops after max_new_tokens, or (stop_at_eot, the default) when a sample produces the
 document boundary <|endoftext|>; that token is not part of the returned continuation.
+
+A first reading can skip beam_candidates and beam_search (the longest part of the file) and the
+last section, StreamPrinter, which only keeps half a UTF-8 character from being printed.
 """
 import codecs
+import dataclasses
 import math
 import sys
 from dataclasses import dataclass
@@ -39,55 +49,28 @@ import torch.nn.functional as F
 from nanopushkin.config import ConfigError
 
 
-@dataclass
-class SampleConfig:
-    """Options of sample.py (`python sample.py --start "Буря мглою" --top_k=20`)."""
-    # where the model comes from
-    out_dir: str = 'out'                # a training run folder (checkpoint read by checkpoint.load_checkpoint)
-    init_from: str = 'resume'           # 'resume' (use out_dir) | a GPT-2-format folder | a hub name
-    # what to generate
-    start: str = ''                     # the prompt; '' starts a new document; 'FILE:path' reads a file
-    num_samples: int = 3
-    max_new_tokens: int = 500
+@dataclass(frozen=True)
+class SampleOptions:
+    """How to generate: the options generate(), sample.py, compare.py and the playground share.
+
+    Checked once, when made (a bad value is a ConfigError, a ValueError with a one-line message), so
+    nothing downstream checks them again. dataclasses.replace(options, top_k=20) makes a variant."""
+    num_samples: int = 1
+    max_new_tokens: int = 200
     stop_at_eot: bool = True            # end a sample early when it generates <|endoftext|>
-    # how to choose tokens (see the module docstring)
-    temperature: float = 0.8            # 0: greedy
+    temperature: float = 1.0            # 0: greedy
     top_k: int = 0                      # 0: no top-k cut
     top_p: float = 1.0                  # 1.0: no nucleus cut
     repetition_penalty: float = 1.0     # 1.0: off; 1.2 is a common mild setting
     no_repeat_ngram_size: int = 0       # 0: off; 2 forbids repeating any bigram
     num_beams: int = 1                  # >1: beam search (deterministic with temperature 0)
-    # system
-    seed: int = 1337
-    device: str = 'auto'                # 'auto' | 'cpu' | 'cuda' | 'cuda:1' | 'mps'
-    stream: bool = True                 # print tokens as they arrive (beam search prints whole samples)
-    style: bool = False                 # score each continuation with the style meter (P(Pushkin))
-    meter: str = 'data/style/meter.pt'  # the meter `python style.py train` saves
-
-    def __post_init__(self):
-        # bad values are a ConfigError, so the CLI reports them before loading any model
-        try:
-            check_counts(self.num_samples, self.num_beams, self.max_new_tokens)
-            self.rules()
-        except ValueError as e:
-            raise ConfigError(str(e)) from None
-
-    def rules(self):
-        return SamplingRules(self.temperature, self.top_k, self.top_p,
-                             self.repetition_penalty, self.no_repeat_ngram_size)
-
-
-@dataclass(frozen=True)
-class SamplingRules:
-    """How the next token is chosen from the logits; checked once, up front."""
-    temperature: float = 1.0
-    top_k: int = 0
-    top_p: float = 1.0
-    repetition_penalty: float = 1.0
-    no_repeat_ngram_size: int = 0
+    seed: int = 1337                    # of the generator generate() makes when it is given none
 
     def __post_init__(self):
         problems = []
+        if self.num_samples < 1 or self.num_beams < 1 or self.max_new_tokens < 0:
+            problems.append(f'need num_samples >= 1, num_beams >= 1 and max_new_tokens >= 0, got '
+                            f'{self.num_samples}, {self.num_beams} and {self.max_new_tokens}')
         if not self.temperature >= 0:
             problems.append(f'temperature must be >= 0 (0 means greedy), got {self.temperature}')
         if self.top_k < 0:
@@ -99,13 +82,37 @@ class SamplingRules:
         if self.no_repeat_ngram_size < 0:
             problems.append(f'no_repeat_ngram_size must be >= 0 (0 turns it off), got {self.no_repeat_ngram_size}')
         if problems:
-            raise ValueError('; '.join(problems))
+            raise ConfigError('; '.join(problems))
 
 
-def check_counts(num_samples, num_beams, max_new_tokens):
-    if num_samples < 1 or num_beams < 1 or max_new_tokens < 0:
-        raise ValueError(f'need num_samples >= 1, num_beams >= 1 and max_new_tokens >= 0, got '
-                         f'{num_samples}, {num_beams} and {max_new_tokens}')
+@dataclass(frozen=True)
+class SampleConfig(SampleOptions):
+    """Options of sample.py (`python sample.py --start "Буря мглою" --top_k=20`): the SampleOptions,
+    with sample.py's own defaults for three of them, and where the model comes from."""
+    num_samples: int = 3
+    max_new_tokens: int = 500
+    temperature: float = 0.8
+    # where the model comes from
+    out_dir: str = 'out'                # a training run folder (checkpoint read by checkpoint.load_checkpoint)
+    init_from: str = 'resume'           # 'resume' (use out_dir) | a GPT-2-format folder | a hub name
+    # what to generate
+    start: str = ''                     # the prompt; '' starts a new document; 'FILE:path' reads a file
+    # system
+    device: str = 'auto'                # 'auto' | 'cpu' | 'cuda' | 'cuda:1' | 'mps'
+    stream: bool = True                 # print tokens as they arrive (beam search prints whole samples)
+    style: bool = False                 # score each continuation with the style meter (P(Pushkin))
+    meter: str = 'data/style/meter.pt'  # the meter `python style.py train` saves
+
+
+@dataclass
+class StepReport:
+    """What the sampler saw and did at one step (generate's on_step; sampling and greedy, not beams).
+    Row r is the r-th sample still generating (samples that ended leave the batch; order is kept)."""
+    index: int                          # 0 for the first new token
+    logits: torch.Tensor                # (rows, vocab) float: after the penalties and bans, before temperature
+    probs: torch.Tensor                 # (rows, vocab): the distribution drawn from, after temperature,
+                                        # top_k and top_p; greedy (temperature 0) draws from a one-hot
+    chosen: torch.Tensor                # (rows,) the ids drawn
 
 
 # -----------------------------------------------------------------------------
@@ -152,30 +159,41 @@ def keep_top_p(logits, p):
     return logits.masked_fill(drop, -math.inf)
 
 
-def penalize(logits, seqs, rules):
-    """Steps 1-2: change the model's distribution itself (beam search scores use these logits)."""
-    logits = apply_repetition_penalty(logits, seqs, rules.repetition_penalty)
-    logits = ban_repeated_ngrams(logits, seqs, rules.no_repeat_ngram_size)
+def penalize(logits, seqs, options, vocab_size):
+    """Steps 0-2: change the model's distribution itself (beam search scores use these logits).
+
+    Step 0: ids from vocab_size up (the tokenizer's size) are never drawn. A model's embedding may
+    have more rows than its tokenizer has tokens (vocabularies padded to a multiple of 64 or 128)."""
+    if logits.size(-1) > vocab_size:
+        logits = logits.clone()
+        logits[:, vocab_size:] = -math.inf
+    logits = apply_repetition_penalty(logits, seqs, options.repetition_penalty)
+    logits = ban_repeated_ngrams(logits, seqs, options.no_repeat_ngram_size)
     if torch.isinf(logits).all(dim=-1).any():
-        raise ValueError(f'no_repeat_ngram_size={rules.no_repeat_ngram_size} has banned every token of the '
+        raise ValueError(f'no_repeat_ngram_size={options.no_repeat_ngram_size} has banned every token of the '
                          'vocabulary; use a larger no_repeat_ngram_size or fewer max_new_tokens')
     return logits
 
 
-def warp(logits, rules):
+def warp(logits, options):
     """Steps 3-5: reshape the distribution we sample from (temperature > 0 only)."""
-    logits = logits / rules.temperature
-    logits = keep_top_k(logits, rules.top_k)
-    return keep_top_p(logits, rules.top_p)
+    logits = logits / options.temperature
+    logits = keep_top_k(logits, options.top_k)
+    return keep_top_p(logits, options.top_p)
 
 
-def choose_next(logits, seqs, rules, generator=None):
-    """The next token of every row: (B, V) logits -> (B,) ids."""
-    logits = penalize(logits.float(), seqs, rules)
-    if rules.temperature == 0:
-        return logits.argmax(dim=-1)
-    probs = F.softmax(warp(logits, rules), dim=-1)
-    return torch.multinomial(probs, num_samples=1, generator=generator).squeeze(1)
+def choose_next(logits, seqs, options, vocab_size, generator=None, on_step=None, index=0):
+    """The next token of every row: (B, V) logits -> (B,) ids. on_step, if given, gets a StepReport."""
+    logits = penalize(logits.float(), seqs, options, vocab_size)
+    if options.temperature == 0:
+        chosen = logits.argmax(dim=-1)
+        probs = None if on_step is None else F.one_hot(chosen, logits.size(-1)).float()
+    else:
+        probs = F.softmax(warp(logits, options), dim=-1)
+        chosen = torch.multinomial(probs, num_samples=1, generator=generator).squeeze(1)
+    if on_step is not None:
+        on_step(StepReport(index, logits, probs, chosen))
+    return chosen
 
 
 # -----------------------------------------------------------------------------
@@ -226,6 +244,22 @@ def encode_prompt(tokenizer, text):
     return ids or [tokenizer.eot_id]
 
 
+def prepare_prompt(tokenizer, prompt, options):
+    """The prompt's token ids (from text or ids), checked against the tokenizer and the options before
+    anything is generated, so a generation that cannot finish fails at once, not halfway."""
+    ids = encode_prompt(tokenizer, prompt) if isinstance(prompt, str) else list(prompt) or [tokenizer.eot_id]
+    tokenizer.check_ids(ids)
+    if options.no_repeat_ngram_size == 1:
+        # no token may occur twice: each new token is one the prompt and the continuation do not have yet
+        room = tokenizer.vocab_size - len(set(ids))
+        if options.max_new_tokens > room:
+            raise ValueError(f'no_repeat_ngram_size=1 lets no token occur twice: this prompt and the '
+                             f'{tokenizer.vocab_size}-token vocabulary leave room for {room} new tokens, not '
+                             f'max_new_tokens={options.max_new_tokens}; use no_repeat_ngram_size=2 or more, '
+                             f'or max_new_tokens={max(room, 0)} or fewer')
+    return ids
+
+
 # -----------------------------------------------------------------------------
 # the two generation loops
 
@@ -234,23 +268,24 @@ def _model_device(model):
 
 
 @torch.no_grad()
-def sample_loop(model, prompt_ids, num_samples, max_new_tokens, rules, eot_id=None,
-                generator=None, on_token=None):
-    """Sample num_samples continuations of one prompt as one batch. eot_id=None: never stop early.
+def sample_loop(model, tokenizer, prompt_ids, options, generator=None, on_token=None, on_step=None):
+    """Sample options.num_samples continuations of one prompt as one batch.
 
-    on_token(sample, token) is called for every token as soon as it is chosen (for streaming)."""
-    outputs = [[] for _ in range(num_samples)]
-    if max_new_tokens == 0:
+    on_token(sample, token) is called for every token as soon as it is chosen (for streaming);
+    on_step(StepReport) once per step, with the distributions of every row still generating."""
+    outputs = [[] for _ in range(options.num_samples)]
+    if options.max_new_tokens == 0:
         return outputs
+    eot_id = tokenizer.eot_id if options.stop_at_eot else None
     device = _model_device(model)
     logits, state = model.step(torch.tensor([prompt_ids], dtype=torch.long, device=device), None)
     # the prompt is read once; every sample starts from a copy of its state
-    rows = torch.zeros(num_samples, dtype=torch.long, device=device)
+    rows = torch.zeros(options.num_samples, dtype=torch.long, device=device)
     logits, state = logits[rows], reorder_state(state, rows)
-    live = list(range(num_samples))             # which sample each row of the batch belongs to
+    live = list(range(options.num_samples))     # which sample each row of the batch belongs to
     seqs = [list(prompt_ids) for _ in live]     # prompt + continuation of each row, for the penalties
-    for t in range(max_new_tokens):
-        next_ids = choose_next(logits, seqs, rules, generator)
+    for t in range(options.max_new_tokens):
+        next_ids = choose_next(logits, seqs, options, tokenizer.vocab_size, generator, on_step, t)
         keep = []
         for row, token in enumerate(next_ids.tolist()):
             if token == eot_id:
@@ -260,7 +295,7 @@ def sample_loop(model, prompt_ids, num_samples, max_new_tokens, rules, eot_id=No
             if on_token is not None:
                 on_token(live[row], token)
             keep.append(row)
-        if not keep or t == max_new_tokens - 1:
+        if not keep or t == options.max_new_tokens - 1:
             break
         if len(keep) < len(live):
             rows = torch.tensor(keep, dtype=torch.long, device=device)
@@ -270,37 +305,44 @@ def sample_loop(model, prompt_ids, num_samples, max_new_tokens, rules, eot_id=No
     return outputs
 
 
+def beam_candidates(scores, options, generator=None):
+    """Up to 2 * num_beams flat indices (beam * V + token) into scores (beams, V), best score first:
+    the best ones (temperature 0), or drawn without replacement from the warped scores."""
+    if options.temperature == 0:
+        n_candidates = min(2 * options.num_beams, int(torch.isfinite(scores).sum()))
+        return torch.topk(scores.view(-1), n_candidates).indices
+    warped = warp(scores, options).view(-1)
+    n_candidates = min(2 * options.num_beams, int(torch.isfinite(warped).sum()))
+    candidates = torch.multinomial(F.softmax(warped, dim=-1), n_candidates, replacement=False,
+                                   generator=generator)
+    return candidates[torch.argsort(scores.view(-1)[candidates], descending=True)]
+
+
 @torch.no_grad()
-def beam_search(model, prompt_ids, num_beams, max_new_tokens, rules, eot_id=None, generator=None):
+def beam_search(model, tokenizer, prompt_ids, options, generator=None):
     """The continuation with the best length-normalised log-probability; returns (ids, score).
 
     Each step extends every live beam by every token and keeps 2*num_beams candidates (best-first, or
-    drawn from the warped scores when rules.temperature > 0); a candidate ending in eot_id becomes a
-    finished hypothesis, the others become the next beams, at most num_beams of them. Finished
-    hypotheses and, at max_new_tokens, the live beams are scored by log-probability / length."""
+    drawn from the warped scores when options.temperature > 0); a candidate ending in <|endoftext|>
+    (with stop_at_eot) becomes a finished hypothesis, the others become the next beams, at most
+    num_beams of them. Finished hypotheses and, at max_new_tokens, the live beams are scored by
+    log-probability / length."""
+    num_beams, max_new_tokens = options.num_beams, options.max_new_tokens
     if max_new_tokens == 0:
         return [], 0.0
+    eot_id = tokenizer.eot_id if options.stop_at_eot else None
     device = _model_device(model)
     logits, state = model.step(torch.tensor([prompt_ids], dtype=torch.long, device=device), None)
     beams = [[]]                                # generated tokens of each live beam (one to begin with)
     beam_scores = torch.zeros(1, device=device) # their total log-probabilities
     finished = []                               # (normalised score, tokens), best first, <= num_beams
     for t in range(1, max_new_tokens + 1):      # t: length of the beams after this step
-        logprobs = F.log_softmax(penalize(logits.float(), [prompt_ids + b for b in beams], rules), dim=-1)
-        scores = beam_scores[:, None] + logprobs            # (beams, V): every beam extended by every token
-        vocab_size = scores.size(-1)
-        if rules.temperature == 0:
-            n_candidates = min(2 * num_beams, int(torch.isfinite(scores).sum()))
-            candidates = torch.topk(scores.view(-1), n_candidates).indices
-        else:
-            warped = warp(scores, rules).view(-1)
-            n_candidates = min(2 * num_beams, int(torch.isfinite(warped).sum()))
-            candidates = torch.multinomial(F.softmax(warped, dim=-1), n_candidates, replacement=False,
-                                           generator=generator)
-            candidates = candidates[torch.argsort(scores.view(-1)[candidates], descending=True)]
+        logits = penalize(logits.float(), [prompt_ids + b for b in beams], options, tokenizer.vocab_size)
+        scores = beam_scores[:, None] + F.log_softmax(logits, dim=-1)   # every beam extended by every token
+        candidates = beam_candidates(scores, options, generator)
         next_beams, next_tokens, next_scores, parents = [], [], [], []
         for c, score in zip(candidates.tolist(), scores.view(-1)[candidates].tolist()):
-            parent, token = divmod(c, vocab_size)
+            parent, token = divmod(c, scores.size(-1))
             if token == eot_id:
                 finished.append((score / t, beams[parent]))
             elif len(next_beams) < num_beams:
@@ -325,30 +367,30 @@ def beam_search(model, prompt_ids, num_beams, max_new_tokens, rules, eot_id=None
     return ids, score
 
 
-def generate(model, tokenizer, prompt, *, num_samples=1, max_new_tokens=200, temperature=1.0, top_k=0,
-             top_p=1.0, repetition_penalty=1.0, no_repeat_ngram_size=0, num_beams=1, stop_at_eot=True,
-             generator=None, on_token=None):
-    """Continue `prompt` (text or a list of token ids) num_samples times; returns the generated ids.
+def generate(model, tokenizer, prompt, options=None, *, generator=None, on_token=None, on_step=None,
+             **overrides):
+    """Continue `prompt` (text or a list of token ids) as `options` (a SampleOptions) say; returns one
+    list of generated ids per sample. Keyword overrides replace single options:
+    generate(model, tok, 'Буря', temperature=0) is generate(model, tok, 'Буря', SampleOptions(temperature=0)).
 
     Each returned list is a continuation only (the prompt is not repeated, a final <|endoftext|> is
-    dropped). generator: a seeded torch.Generator on the model's device makes the result repeatable.
-    on_token(sample, token_id) streams tokens as they are chosen (not called by beam search, which
-    only knows its result at the end)."""
-    rules = SamplingRules(temperature, top_k, top_p, repetition_penalty, no_repeat_ngram_size)
-    check_counts(num_samples, num_beams, max_new_tokens)
-    prompt_ids = encode_prompt(tokenizer, prompt) if isinstance(prompt, str) else list(prompt)
-    if not prompt_ids:
-        prompt_ids = [tokenizer.eot_id]
-    tokenizer.check_ids(prompt_ids)
-    eot_id = tokenizer.eot_id if stop_at_eot else None
+    dropped). generator: a torch.Generator on the model's device to draw from (sample.py shares one
+    across its samples); by default a fresh one seeded with options.seed, so the same options give
+    the same text. on_token(sample, token_id) streams tokens as they are chosen and on_step(StepReport)
+    reports every step's distributions (neither is called by beam search, which only knows its
+    result at the end)."""
+    options = dataclasses.replace(options or SampleOptions(), **overrides)
+    prompt_ids = prepare_prompt(tokenizer, prompt, options)
+    if generator is None:
+        generator = torch.Generator(device=_model_device(model)).manual_seed(options.seed)
     was_training = model.training
     model.eval()
     try:
-        if num_beams == 1:
-            return sample_loop(model, prompt_ids, num_samples, max_new_tokens, rules, eot_id, generator, on_token)
+        if options.num_beams == 1:
+            return sample_loop(model, tokenizer, prompt_ids, options, generator, on_token, on_step)
         # independent searches; with temperature 0 they are all the same, as greedy samples are
-        return [beam_search(model, prompt_ids, num_beams, max_new_tokens, rules, eot_id, generator)[0]
-                for _ in range(num_samples)]
+        return [beam_search(model, tokenizer, prompt_ids, options, generator)[0]
+                for _ in range(options.num_samples)]
     finally:
         model.train(was_training)
 

@@ -10,7 +10,8 @@ Gogol, Chekhov, Nekrasov), used to judge what the language models write. The pip
                    bucket's idf (from the training passages), rows scaled to unit length
     a linear model one score per author, x . W[:, a] + b[a]; P(Pushkin) is the softmax share of
                    Pushkin's score. (W, b) come from multinomial logistic regression (default)
-                   or from naive Bayes, which is linear in the same features too
+                   or from naive Bayes, which is linear in the same features too (with two
+                   columns: Pushkin and the other authors pooled, named OTHERS)
 
 The split is by work for every author, as for the language models: Pushkin's held-out works are
 corpus.VAL_WORKS, and each contrast author holds out every fifth of its works by length (see
@@ -25,8 +26,13 @@ The same module gives metrics for generated text that the meter cannot see: how 
 itself (distinct-n, repeated 4-grams) and how many of its words are real (known_word_share). The
 meter judges character n-grams, so word salad made of Pushkin's syllables can score high; the share
 of known words tells such text apart from real Russian.
+
+A first reading can skip the vectorized hashing (ngram_buckets, window_hashes: hash_ngram's
+arithmetic on arrays), the Features plumbing (a sparse matrix in coordinate form) and the
+evaluation section (roc_auc, pair_margins, evaluate), which only reports how well the meter does.
 """
 import json
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,6 +40,7 @@ from pathlib import Path
 import numpy as np
 import regex as re
 import torch
+from matplotlib.figure import Figure      # no pyplot: no window, no global state
 
 from nanopushkin.corpus import VAL_WORKS, clean_text, find_corpus, read_works, split_works
 
@@ -42,6 +49,7 @@ MIN_PASSAGE_CHARS = 100      # a shorter text (or last piece of a text) is not s
 MAX_N = 5                    # character n-grams of length 1..MAX_N
 LOG2_BUCKETS = 18            # hashed into 2^18 feature buckets
 PUSHKIN = 'Pushkin'
+OTHERS = 'others'            # the column of naive Bayes's one pooled "not Pushkin" class
 METER_FORMAT = 'nanopushkin-style-meter'
 METER_VERSION = 3             # 3: + vocabulary; 2: one weight column per author, idf; 1: binary
 
@@ -329,7 +337,7 @@ def train_logreg(X: Features, classes, weights, epochs=5, batch_size=64, learnin
 def train_naive_bayes(X: Features, classes, weights, alpha=0.01):
     """Multinomial naive Bayes, with the features as (weighted) counts, Pushkin (class 0) against
     all the other classes pooled. Returns (W, b) as train_logreg does, with two columns: Pushkin,
-    the others.
+    the others (their authors in a Meter: [PUSHKIN, OTHERS]).
 
     Each of the two is a distribution over the buckets, theta = (mass of bucket + alpha) / total,
     and its log-likelihood of a passage x is x . log theta: linear in x, so the same scorer serves
@@ -369,8 +377,8 @@ def roc_auc(pos_scores, neg_scores) -> float:
 def pair_margins(scores: dict[str, torch.Tensor], authors: list[str]) -> dict:
     """{contrast author: (margins of Pushkin's passages, margins of the author's passages)}, where a
     passage's margin is its Pushkin score minus that author's score (the columns of a five-author
-    meter, authors[c] for column c). The margin answers "Pushkin or this author?" alone, while
-    P(Pushkin) must also beat every other author."""
+    meter, authors[c] for column c; an author without a column of its own has none). The margin
+    answers "Pushkin or this author?" alone, while P(Pushkin) must also beat every other author."""
     pushkin = scores[PUSHKIN]
     return {a: ((pushkin[:, 0] - pushkin[:, c]).numpy(), (scores[a][:, 0] - scores[a][:, c]).numpy())
             for c, a in enumerate(authors) if c and a in scores}
@@ -411,12 +419,16 @@ class Meter:
     w: torch.Tensor
     b: torch.Tensor | float
     method: str = 'logreg'
-    authors: list = field(default_factory=lambda: [PUSHKIN])   # the author of each column of w
+    authors: list = field(default_factory=lambda: [PUSHKIN])   # the name of each column of w
     max_n: int = MAX_N
     log2_buckets: int = LOG2_BUCKETS
     idf: np.ndarray | None = None                # idf per bucket (None: every bucket weighs 1)
     vocabulary: frozenset = frozenset()          # the words of the training passages (words_of)
     info: dict = field(default_factory=dict)     # held-out works and figures, for the record
+
+    def __post_init__(self):
+        columns = 1 if self.w.dim() == 1 else self.w.shape[1]
+        assert columns == len(self.authors), f'{columns} weight columns for the authors {self.authors}'
 
     def passage_probs(self, passages) -> np.ndarray:
         """P(Pushkin) of each (normalized) passage."""
@@ -457,12 +469,20 @@ def load_meter(path='data/style/meter.pt') -> Meter:
     if not path.is_file():
         raise FileNotFoundError(f'no trained style meter at {path}; train one with '
                                 f'`python style.py train` (or pass --meter PATH)')
-    d = torch.load(path, map_location='cpu', weights_only=True)
+    try:
+        d = torch.load(path, map_location='cpu', weights_only=True)
+    except Exception as e:  # a truncated or foreign file, a pickle with code in it: never a traceback
+        first_line = str(e).splitlines()[0] if str(e) else ''
+        raise ValueError(f'{path} is not a readable style meter ({type(e).__name__}: {first_line}); '
+                         'train one with `python style.py train`') from None
     if not isinstance(d, dict) or d.get('format') != METER_FORMAT:
         raise ValueError(f'{path} is not a style meter saved by `python style.py train`')
     if d.get('version') != METER_VERSION:
         raise ValueError(f'{path} is a style meter of an older version ({d.get("version", 1)}, this '
                          f'code reads {METER_VERSION}); retrain it with `python style.py train`')
+    if d['w'].dim() == 2 and d['w'].shape[1] != len(d['authors']):    # naive Bayes meters saved before OTHERS
+        raise ValueError(f'{path} names {len(d["authors"])} authors for {d["w"].shape[1]} weight columns; '
+                         'retrain it with `python style.py train`')
     idf = None if d['idf'] is None else d['idf'].numpy()
     b = d['b'] if d['w'].dim() > 1 else float(d['b'])
     vocabulary = frozenset(d['vocabulary'].split('\n')) if d['vocabulary'] else frozenset()
@@ -579,7 +599,21 @@ def fit_meter(X_train: Features, labels, method: str, cfg: StyleConfig, idf=None
         w, b = train_logreg(X_train, classes, weights, cfg.epochs, cfg.batch_size, cfg.learning_rate)
     else:
         w, b = train_naive_bayes(X_train, classes, weights, cfg.nb_alpha)
+        authors = [PUSHKIN, OTHERS]             # one column for Pushkin, one for all the others pooled
     return Meter(w, b, method, authors, idf=idf, vocabulary=vocabulary)
+
+
+def check_writable_folder(folder, what):
+    """Make `folder` and check that a file can be written in it: a minute of training must not end
+    in "permission denied". Raises OSError with a one-line message naming `what` it is for."""
+    folder = Path(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as e:
+        raise OSError(f'cannot write {what} in {folder} ({e.strerror or type(e).__name__}); '
+                      'choose another place') from None
 
 
 def train_meter(cfg: StyleConfig, log=print) -> dict:
@@ -587,6 +621,10 @@ def train_meter(cfg: StyleConfig, log=print) -> dict:
     save the meter of cfg.method, write metrics.json and histogram.png. Returns the metrics."""
     if cfg.method not in ('logreg', 'nb'):
         raise ValueError(f"--method must be 'logreg' or 'nb', got {cfg.method!r}")
+    if Path(cfg.meter).is_dir():
+        raise ValueError(f'--meter={cfg.meter} is a folder; give the path of the file to save the meter to')
+    check_writable_folder(Path(cfg.meter).parent, f'the meter (--meter={cfg.meter})')
+    check_writable_folder(cfg.results_dir, f'metrics.json and histogram.png (--results_dir={cfg.results_dir})')
     t0 = time.time()
     splits = read_authors(cfg.pushkin_dir, cfg.contrast_dir)
     data = {split: labelled_passages(splits, split, cfg.max_passages) for split in (0, 1)}
@@ -615,10 +653,8 @@ def train_meter(cfg: StyleConfig, log=print) -> dict:
         scores = meter.scores_of_features(X_val)
         probs = meter.probs_of_scores(scores)
         by_author = {a: probs[rows[a]] for a in splits}
-        one_column_per_author = scores.dim() == 2 and scores.shape[1] == len(meter.authors)
-        margins = (pair_margins({a: scores[rows[a]] for a in splits}, meter.authors)
-                   if one_column_per_author else None)
-        report = evaluate(by_author, margins=margins)
+        # an author with a column of its own (logreg's five, not naive Bayes's pooled OTHERS) has margins
+        report = evaluate(by_author, margins=pair_margins({a: scores[rows[a]] for a in splits}, meter.authors))
         for author, r in report.items():
             r['known_words'] = known_words[author]
         metrics['models'][method] = {'seconds': round(time.time() - t1, 2), 'held_out': report}
@@ -632,7 +668,6 @@ def train_meter(cfg: StyleConfig, log=print) -> dict:
     saved.save(cfg.meter)
     log(f'\nsaved the {cfg.method} meter to {cfg.meter} ({time.time() - t0:.1f}s in all)')
     results = Path(cfg.results_dir)
-    results.mkdir(parents=True, exist_ok=True)
     (results / 'metrics.json').write_text(json.dumps(metrics, ensure_ascii=False, indent=1), encoding='utf-8')
     if cfg.plot:
         plot_histogram(held_out_probs, results / 'histogram.png', cfg.method)
@@ -654,20 +689,16 @@ def format_report(report: dict) -> str:
 
 def plot_histogram(probs: dict[str, np.ndarray], path, method=''):
     """Distribution of P(Pushkin) over the held-out passages of each author, one row per author."""
-    import matplotlib
-    matplotlib.use('Agg')
-    import matplotlib.pyplot as plt
-    fig, axes = plt.subplots(len(probs), 1, figsize=(7, 1.3 * len(probs) + 0.8), sharex=True)
+    fig = Figure(figsize=(7, 1.3 * len(probs) + 0.8), layout='constrained')
+    axes = np.atleast_1d(fig.subplots(len(probs), 1, sharex=True))
     bins = np.linspace(0, 1, 41)
-    for ax, (author, p) in zip(np.atleast_1d(axes), probs.items()):
+    for ax, (author, p) in zip(axes, probs.items()):
         color = 'tab:red' if author == PUSHKIN else 'tab:blue'
         ax.hist(p, bins=bins, color=color, alpha=0.8)
         auc = '' if author == PUSHKIN else f', AUC vs Pushkin {roc_auc(probs[PUSHKIN], p):.3f}'
         ax.set_title(f'{author}: {len(p)} held-out passages, mean P {p.mean():.2f}{auc}',
                      fontsize=9, loc='left')
         ax.set_ylabel('passages', fontsize=8)
-    np.atleast_1d(axes)[-1].set_xlabel('P(Pushkin) from the style meter')
+    axes[-1].set_xlabel('P(Pushkin) from the style meter')
     fig.suptitle(f'Style meter ({method}) on held-out works', fontsize=10)
-    fig.tight_layout()
     fig.savefig(path, dpi=110)
-    plt.close(fig)

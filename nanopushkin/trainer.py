@@ -1,21 +1,26 @@
 """The training loop: one function, `train(config)`, used by train.py and by compare.py.
 
-What happens, top to bottom:
-  1. pick the device and number type, join the other processes when started by torchrun (DDP);
-  2. open the prepared dataset and build the model: from scratch, from our own checkpoint
-     (init_from='resume'), or from a GPT-2-format folder / hub name (fine-tuning);
-  3. AdamW with weight decay on the matrices only, learning rate warmup + cosine decay;
-  4. loop: a few micro-batches (gradient accumulation) -> clip the gradient -> step; every
-     eval_interval iterations measure train/val loss on fixed batches, append to log.jsonl, save
-     ckpt.pt (the latest state, for resuming) and best.pt (the lowest val loss, for sampling);
-  5. at the end: a last evaluation and checkpoint, the loss-curve picture, a summary dict.
-     Ctrl-C also saves ckpt.pt first, so an interrupted run can be resumed.
+Read `train`, `train_loop` and `train_step` first: they are the whole idea, in this order.
+  1. setup: pick the device and number type, join the other processes when started by torchrun (DDP),
+     open the prepared dataset, build the model (from scratch, from our own checkpoint with
+     init_from='resume', or from a GPT-2-format folder / hub name: fine-tuning) and AdamW;
+  2. loop: learning rate (warmup + cosine) -> a few micro-batches forward and backward (gradient
+     accumulation) -> clip the gradient -> step; every eval_interval iterations measure train/val
+     loss on fixed batches, append to log.jsonl, save ckpt.pt (the latest state, for resuming) and
+     best.pt (the lowest val loss, for sampling);
+  3. at the end: a last evaluation and checkpoint, the loss-curve picture, a summary dict.
+The class Run below them holds what the loop works with; a first reading can skip everything after
+it (device and thread choice, the memory estimate, the plot).
 
 Resuming continues the same curve exactly (on the CPU): the checkpoint holds the optimizer and the
-random-number states of torch and of the batch sampler, so N iterations straight and N/2 + N/2
-with a resume in between give the same numbers.
+random-number states of torch and of the batch sampler, so N iterations straight and N/2 + N/2 with a
+resume in between give the same numbers. That holds after Ctrl-C too: the interrupted iteration is
+dropped (its batches are drawn again on resume), and the weight update with its log lines and
+evaluation is never cut in half (Ctrl-C waits for its end).
 
-The files a run writes (ckpt.pt, best.pt, log.jsonl) and how they are read: nanopushkin/checkpoint.py.
+What keeps a trained run safe: a scratch run refuses to replace one (--overwrite=True says to),
+a second run into the same out_dir stops (out_dir/.lock), a loss that turns to nan or inf stops the
+run before anything is saved, and every file is replaced atomically (nanopushkin/checkpoint.py).
 
 Several processes (`torchrun --nproc_per_node=N train.py ...`, DistributedDataParallel): each
 process draws its own batches and DDP averages the gradients. gradient_accumulation_steps counts
@@ -26,28 +31,400 @@ import dataclasses
 import json
 import math
 import os
+import signal
+import threading
 import time
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 import torch
 import torch.distributed as dist
+from matplotlib.figure import Figure  # no pyplot: no window, no global state
 from torch.nn.parallel import DistributedDataParallel as DDP
 from tqdm import tqdm
 
-from nanopushkin.checkpoint import read_checkpoint, read_log, restart_log, save_checkpoint
+from nanopushkin.checkpoint import locked, model_from_checkpoint, read_checkpoint, read_log, restart_log, \
+    save_checkpoint
 from nanopushkin.config import TrainConfig
 from nanopushkin.data import Dataset, bits_per_char, unigram_bits_per_char
+from nanopushkin.devices import DTYPES, resolve_device, resolve_dtype
+from nanopushkin.hf import from_pretrained
 from nanopushkin.models import MODEL_TYPES, build_model, model_args_from_config
 from nanopushkin.models.gpt import GPTConfig
 from nanopushkin.models.linear import LinearConfig
 from nanopushkin.models.rnn import RNNConfig
 from tokenizer import load_tokenizer
 
-DTYPES = {'float32': torch.float32, 'bfloat16': torch.bfloat16, 'float16': torch.float16}
+RUN_FILES = ('ckpt.pt', 'best.pt', 'log.jsonl', 'loss.png')  # what --overwrite=True replaces
+
+
+class TrainingDiverged(ValueError):
+    """The loss became nan or inf; nothing was saved after the last good state."""
+
 
 # -----------------------------------------------------------------------------
-# devices, number types, processes
+# the loop
+
+
+def train(config: TrainConfig) -> dict:
+    """Train as `config` says; returns the summary that is also the last line of log.jsonl."""
+    check_config(config)
+    rank, world_size, device = start_distributed(resolve_device(config.device))
+    threads_before = torch.get_num_threads()
+    try:
+        writes = rank == 0 and not config.eval_only
+        with locked(claim_out_dir(config)) if writes else nullcontext():
+            run = Run(config, device, rank, world_size)
+            summary = run.evaluate_only() if config.eval_only else train_loop(run)
+        if world_size > 1:
+            # rank 0 still evaluates and saves after the others finish; leave the group together, since
+            # a gloo process that tears down its connections while a peer holds them open can abort
+            # at exit ("terminate called without an active exception", about 1 run in 30 on 2 CPUs)
+            dist.barrier()
+        return summary
+    finally:
+        torch.set_num_threads(threads_before)
+        if world_size > 1:
+            dist.destroy_process_group()
+
+
+def train_loop(run) -> dict:
+    """Step, log, evaluate and save until the iterations, tokens or seconds run out."""
+    config, state = run.config, run.state
+    stop = run.finished()
+    if config.init_from != 'resume' or stop:  # the curve starts at the untrained (or pretrained) model
+        run.evaluate(final=stop)              # (a resumed run has logged this point already)
+    try:
+        while not stop:
+            lr = get_lr(state.iter_num, config, run.budget_used())
+            loss = train_step(run, lr)
+            with interrupts_deferred():  # from here the iteration happens whole: Ctrl-C waits
+                run.update_weights()
+                run.remember_rng()  # the random states at the start of the next iteration
+                if state.iter_num % config.log_interval == 0:
+                    run.log_step(loss, lr)
+                stop = run.finished()
+                if stop or state.iter_num % config.eval_interval == 0:
+                    run.evaluate(final=stop)
+    except KeyboardInterrupt:
+        run.save_interrupted()
+        raise
+    finally:
+        run.progress.close()
+    return run.finish()
+
+
+def train_step(run, lr):
+    """Forward and backward over the micro-batches of one iteration, without changing the weights;
+    returns the mean loss, a tensor on the device (reading it waits for the GPU)."""
+    run.step_started = time.time()
+    for group in run.optimizer.param_groups:
+        group['lr'] = lr
+    loss_sum = torch.zeros((), device=run.device)
+    steps = run.accumulation_steps
+    for micro_step in range(steps):
+        # DDP averages gradients across processes in backward(): only after the last micro-batch
+        sync = run.world_size == 1 or micro_step == steps - 1
+        with nullcontext() if sync else run.model.no_sync():
+            x, y = run.dataset.get_batch('train', run.config.batch_size, run.config.block_size,
+                                         run.generator, run.device)
+            with run.autocast:
+                _, loss = run.model(x, y)
+            loss = loss / steps  # the gradient of the mean over all micro-batches
+            run.scaler.scale(loss).backward()
+        loss_sum += loss.detach()
+    return loss_sum
+
+
+@contextmanager
+def interrupts_deferred():
+    """Hold a Ctrl-C (SIGINT) that arrives inside the block until the block ends, then raise it.
+    Signal handlers can only be set from the main thread; elsewhere the block runs as it is."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: caught.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if caught and previous is not signal.SIG_IGN:
+        raise KeyboardInterrupt
+
+
+@dataclasses.dataclass
+class RunState:
+    """What a checkpoint saves and a resume restores, besides the weights and the optimizer."""
+    iter_num: int = 0
+    tokens_seen: int = 0
+    elapsed_before: float = 0.0        # seconds spent by this training before the last resume
+    best_val_loss: float = math.inf
+    rng: dict | None = None            # the random-number states as of the start of iteration iter_num
+
+
+class Run:
+    """One training run: the setup's products (model, optimizer, data, ...) and the bookkeeping the
+    loop calls (update, log, evaluate, save). Only rank 0 evaluates, logs and writes files."""
+
+    def __init__(self, config: TrainConfig, device, rank, world_size):
+        self.config, self.device, self.rank, self.world_size = config, device, rank, world_size
+        self.master = rank == 0
+        self.say = tqdm.write if self.master else (lambda *args, **kwargs: None)
+        self.out_dir = Path(config.out_dir)
+        self.setup_numerics()
+        self.setup_model()
+        self.setup_state()
+        self.setup_output()
+
+    # --- setup, in the order it happens
+
+    def setup_numerics(self):
+        """Device type, number type, micro-batches per process."""
+        config = self.config
+        self.device_type = torch.device(self.device).type
+        if self.device_type == 'cuda':  # TensorFloat-32 matmuls: ~8x faster than full float32, same training
+            torch.backends.cuda.matmul.allow_tf32 = True
+            torch.backends.cudnn.allow_tf32 = True
+        self.dtype = resolve_dtype(config.dtype, self.device_type)
+        self.autocast = (nullcontext() if self.dtype == torch.float32
+                         else torch.autocast(self.device_type, dtype=self.dtype))
+        if config.gradient_accumulation_steps % self.world_size:
+            raise ValueError(f'--gradient_accumulation_steps={config.gradient_accumulation_steps} is the total '
+                             f'over all {self.world_size} processes and must be a multiple of it, e.g. '
+                             f'--gradient_accumulation_steps={self.world_size * config.gradient_accumulation_steps}')
+        self.accumulation_steps = config.gradient_accumulation_steps // self.world_size  # per process
+        self.tokens_per_iter = config.gradient_accumulation_steps * config.batch_size * config.block_size
+
+    def setup_model(self):
+        """The dataset, the model on its device, AdamW and (float16 only) the gradient scaler."""
+        config = self.config
+        self.dataset = Dataset(config.data_dir)
+        self.dataset.check_block_size(config.block_size)
+        torch.manual_seed(config.seed + self.rank)  # the same initial weights on every run with this seed
+        self.raw_model, self.model_type, self.model_args, self.checkpoint = init_model(config, self.dataset)
+        if 'block_size' in self.model_args and config.block_size > self.model_args['block_size']:
+            raise ValueError(f'--block_size={config.block_size} is longer than the {self.model_args["block_size"]} '
+                             f'positions this GPT has; use --block_size={self.model_args["block_size"]} or less')
+        if config.gradient_checkpointing:
+            if not hasattr(self.raw_model, 'gradient_checkpointing'):
+                raise ValueError(f'--gradient_checkpointing is implemented for the gpt model only, '
+                                 f'not {self.model_type}')
+            self.raw_model.gradient_checkpointing = True
+        self.raw_model.to(self.device)
+        self.optimizer = make_optimizer(self.raw_model, config, self.device_type)
+        self.scaler = torch.amp.GradScaler(self.device_type, enabled=self.dtype == torch.float16)
+        # the batch sampler's own generator: its state goes into checkpoints (rank r draws other text)
+        self.generator = torch.Generator().manual_seed(config.seed + self.rank)
+        if self.device_type == 'cpu':
+            choose_threads(self)
+        self.model = self.raw_model  # what the loop calls; raw_model is what is saved and evaluated
+        if config.compile:
+            self.say('compiling the model (takes a minute)...')
+            self.model = torch.compile(self.model)
+        if self.world_size > 1:
+            device_ids = [torch.device(self.device).index] if self.device_type == 'cuda' else None
+            self.model = DDP(self.model, device_ids=device_ids)
+
+    def setup_state(self):
+        """Counters and random-number states: fresh, or restored from the checkpoint to resume."""
+        self.state = RunState()
+        checkpoint, self.checkpoint = self.checkpoint, None  # free its memory once restored
+        if checkpoint is not None:
+            self.optimizer.load_state_dict(checkpoint['optimizer'])
+            self.scaler.load_state_dict(checkpoint['scaler'])
+            self.state = RunState(checkpoint['iter_num'], checkpoint['tokens_seen'], checkpoint['elapsed'],
+                                  checkpoint['best_val_loss'])
+            rng = checkpoint['rng']
+            if self.master:  # the other ranks start fresh streams: only rank 0's states are saved
+                self.generator.set_state(rng['data'])
+                torch.set_rng_state(rng['torch'])
+                if self.device_type == 'cuda' and rng['cuda']:
+                    torch.cuda.set_rng_state_all(rng['cuda'])
+            else:
+                # 7919 (a prime) times the iteration: a stream other than the one this rank used before
+                # the resume, and, for fewer than 7919 ranks, other than any rank's seed + rank
+                self.generator.manual_seed(self.config.seed + self.rank + 7919 * self.state.iter_num)
+            self.say(f'resuming {self.model_type} from iteration {self.state.iter_num} of '
+                     f'{self.out_dir / "ckpt.pt"} (the model comes from the checkpoint, the training '
+                     'options from this config)')
+        self.remember_rng()
+        self.start_time, self.start_tokens = time.time(), self.state.tokens_seen
+        self.train_seconds = 0.0  # time in training steps only, for tokens/s (evaluation excluded)
+        self.window_seconds, self.window_tokens = 0.0, 0  # tokens/s over the last log_interval iterations
+        self.last_eval = None
+
+    def setup_output(self):
+        """The log (restarted, or cut back to the checkpoint on resume), the opening lines, the bar."""
+        config = self.config
+        if self.master:
+            self.out_dir.mkdir(parents=True, exist_ok=True)
+            if config.init_from == 'resume' and not config.eval_only:
+                restart_log(self.out_dir, self.state.iter_num)
+            elif not config.eval_only:
+                (self.out_dir / 'log.jsonl').write_text('')
+            self.baseline = unigram_bits_per_char(config.data_dir)
+            memory = estimate_memory(self.raw_model, config)
+            self.say(f'{self.model_type} model: {self.raw_model.num_params():,} parameters, on {self.device} '
+                     f'({str(self.dtype)[6:]}), {self.world_size} process{"es" if self.world_size > 1 else ""}')
+            self.say(f'data: {config.data_dir} ({self.dataset.meta["tokenizer"]}, vocab {self.dataset.vocab_size});'
+                     f' {self.tokens_per_iter:,} tokens per iteration; unigram baseline {self.baseline:.3f} bits/char')
+            self.say('memory estimate: ' + ' + '.join(f'{k} {format_bytes(v)}' for k, v in memory.items()
+                                                      if k != 'total') + f' = {format_bytes(memory["total"])}')
+        # the bar's total is the iterations that will run, when they are known: not under a time budget
+        total_iters = config.max_iters
+        if config.max_tokens > 0:
+            total_iters = min(total_iters, math.ceil(config.max_tokens / self.tokens_per_iter))
+        self.progress = tqdm(total=None if config.max_seconds > 0 else total_iters, initial=self.state.iter_num,
+                             disable=not (self.master and config.progress and not config.eval_only),
+                             unit='it', dynamic_ncols=True)
+
+    # --- what the loop calls
+
+    def update_weights(self):
+        """Clip the gradient, take the optimizer step, count the iteration."""
+        if self.config.grad_clip > 0:
+            self.scaler.unscale_(self.optimizer)  # clip the true gradient, not the float16-scaled one
+            torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.config.grad_clip)
+        self.scaler.step(self.optimizer)
+        self.scaler.update()
+        self.optimizer.zero_grad(set_to_none=True)
+        self.train_seconds += time.time() - self.step_started
+        self.state.iter_num += 1
+        self.state.tokens_seen += self.tokens_per_iter
+        self.window_tokens += self.tokens_per_iter
+        self.progress.update(1)
+
+    def log_step(self, loss, lr):
+        if not self.master:
+            return
+        loss_value = loss.item()  # .item() waits for the GPU: only every log_interval
+        self.check_finite(loss_value, 'training loss')
+        tokens_per_sec = self.window_tokens / max(self.train_seconds - self.window_seconds, 1e-9)
+        self.window_seconds, self.window_tokens = self.train_seconds, 0
+        self.log({'event': 'train', 'iter': self.state.iter_num, 'tokens': self.state.tokens_seen,
+                  'elapsed': round(self.elapsed(), 3), 'loss': loss_value, 'lr': lr,
+                  'tokens_per_sec': round(tokens_per_sec, 1)})
+        self.progress.set_postfix(loss=f'{loss_value:.4f}', tok_per_s=f'{tokens_per_sec:,.0f}')
+        if not self.config.progress:
+            self.say(f'iter {self.state.iter_num}: loss {loss_value:.4f}, lr {lr:.2e}, '
+                     f'{tokens_per_sec:,.0f} tokens/s')
+
+    def evaluate(self, final=False):
+        """Measure and log; write best.pt when val loss improved, ckpt.pt (the latest state) always
+        when always_save_checkpoint, else only at the end. Rank 0 only: the others go on."""
+        if not self.master:
+            return None
+        state = self.state
+        losses = estimate_loss(self.raw_model, self.dataset, self.config, self.device, self.autocast)
+        self.check_finite(losses['val'], 'validation loss')
+        record = {'event': 'eval', 'iter': state.iter_num, 'tokens': state.tokens_seen,
+                  'elapsed': round(self.elapsed(), 3), 'train_loss': losses['train'], 'val_loss': losses['val'],
+                  'val_bits_per_char': bits_per_char(losses['val'], self.dataset.meta),
+                  'lr': get_lr(state.iter_num, self.config, self.budget_used(sync=False))}
+        self.say(f'iter {state.iter_num}: train loss {losses["train"]:.4f}, val loss {losses["val"]:.4f}, '
+                 f'val {record["val_bits_per_char"]:.4f} bits/char')
+        self.last_eval = record
+        if self.config.eval_only:
+            return record
+        self.log(record)
+        if losses['val'] < state.best_val_loss:
+            state.best_val_loss = losses['val']
+            save_checkpoint(self.make_checkpoint(with_optimizer=False), self.out_dir / 'best.pt')
+        if self.config.resume_checkpoint and (self.config.always_save_checkpoint or final):
+            save_checkpoint(self.make_checkpoint(), self.out_dir / 'ckpt.pt')
+        return record
+
+    def remember_rng(self):
+        """The random-number states at the start of an iteration: what a checkpoint saves, so that a
+        resume draws the same batches (and dropout masks) the interrupted iteration was drawing."""
+        self.state.rng = {'torch': torch.get_rng_state(), 'data': self.generator.get_state(),
+                          'cuda': torch.cuda.get_rng_state_all() if self.device_type == 'cuda' else []}
+
+    def save_interrupted(self):
+        """Ctrl-C: save the state as of the last completed iteration (the weights are those of that
+        iteration: an update is never interrupted), unless the weights have gone bad."""
+        if not self.master:
+            return
+        self.progress.close()
+        healthy = all(torch.isfinite(p).all() for p in self.raw_model.parameters())
+        if self.config.resume_checkpoint and healthy:
+            save_checkpoint(self.make_checkpoint(), self.out_dir / 'ckpt.pt')
+            self.say(f'\ninterrupted at iteration {self.state.iter_num}; saved {self.out_dir / "ckpt.pt"}. To '
+                     f'continue, run the same command with --init_from=resume (and --out_dir={self.out_dir})')
+        else:
+            why = 'the weights are not finite' if not healthy else '--resume_checkpoint=False'
+            self.say(f'\ninterrupted at iteration {self.state.iter_num}; nothing saved ({why}); best.pt '
+                     'holds the best model so far')
+
+    def finish(self) -> dict:
+        """The summary (also the log's last line), the picture, the result beside its expectation."""
+        state = self.state
+        tokens_per_sec = (state.tokens_seen - self.start_tokens) / max(self.train_seconds, 1e-9)
+        summary = summarize(self.last_eval, state.best_val_loss, state.iter_num, state.tokens_seen,
+                            self.elapsed(), tokens_per_sec, self.raw_model, self.out_dir)
+        self.log({'event': 'done', **summary})
+        if self.master and self.config.plot:
+            plot_log(self.out_dir, self.baseline)
+        if self.master and summary['val_bits_per_char'] is not None:
+            reached = f'val {summary["val_bits_per_char"]:.3f} bits/char'
+            expected = self.config.expected_val_bits_per_char
+            self.say(reached if expected is None else
+                     f'{reached}; this config is expected to reach about {expected:.3f} on the default data')
+        return summary
+
+    def evaluate_only(self) -> dict:
+        """eval_only: measure the model once, write nothing."""
+        record = self.evaluate()
+        return summarize(record, self.state.best_val_loss, self.state.iter_num, self.state.tokens_seen,
+                         self.elapsed(), 0.0, self.raw_model, self.out_dir)
+
+    # --- small helpers of the above
+
+    def elapsed(self) -> float:
+        return self.state.elapsed_before + time.time() - self.start_time
+
+    def budget_used(self, sync=True) -> float:
+        """The fraction spent of the max_tokens / max_seconds budget (0 without one). All processes
+        must agree (on when to stop, on the learning rate), so rank 0's clock decides."""
+        config = self.config
+        used = max(self.state.tokens_seen / config.max_tokens if config.max_tokens > 0 else 0.0,
+                   self.elapsed() / config.max_seconds if config.max_seconds > 0 else 0.0)
+        if sync and self.world_size > 1 and config.max_seconds > 0:
+            value = torch.tensor(used, device=self.device)
+            dist.broadcast(value, src=0)
+            used = value.item()
+        return used
+
+    def finished(self) -> bool:
+        """Out of iterations, tokens or time?"""
+        return self.state.iter_num >= self.config.max_iters or self.budget_used() >= 1.0
+
+    def log(self, record):
+        if self.master:
+            with open(self.out_dir / 'log.jsonl', 'a', encoding='utf-8') as f:
+                f.write(json.dumps(record, ensure_ascii=False) + '\n')
+
+    def check_finite(self, value, what):
+        if not math.isfinite(value):
+            raise TrainingDiverged(
+                f'the {what} became {value} at iteration {self.state.iter_num}: training diverged (a '
+                f'--learning_rate of {self.config.learning_rate:g} is probably too high); stopped without '
+                f'saving, so {self.out_dir} keeps the last good checkpoints')
+
+    def make_checkpoint(self, with_optimizer=True) -> dict:
+        state = self.state
+        return {'model_type': self.model_type, 'model_args': self.model_args,
+                'model': self.raw_model.state_dict(),
+                'optimizer': self.optimizer.state_dict() if with_optimizer else {},
+                'scaler': self.scaler.state_dict(), 'iter_num': state.iter_num, 'tokens_seen': state.tokens_seen,
+                'elapsed': self.elapsed(), 'best_val_loss': state.best_val_loss,
+                'config': dataclasses.asdict(self.config), 'tokenizer': self.dataset.tokenizer().to_dict(),
+                'meta': self.dataset.meta, 'rng': state.rng}
+
+
+# -----------------------------------------------------------------------------
+# checks and choices made before training: config, out_dir, device, number type, processes, threads
 
 
 def check_config(config: TrainConfig):
@@ -57,45 +434,44 @@ def check_config(config: TrainConfig):
     for key in positive:
         if getattr(config, key) < 1:
             raise ValueError(f'--{key} must be at least 1, got {getattr(config, key)}')
-    for key in ('max_iters', 'warmup_iters', 'lr_decay_iters', 'max_tokens', 'max_seconds', 'grad_clip'):
-        if getattr(config, key) < 0:
+    if not config.learning_rate > 0:
+        raise ValueError(f'--learning_rate must be positive, got {config.learning_rate}')
+    for key in ('max_iters', 'warmup_iters', 'lr_decay_iters', 'max_tokens', 'max_seconds', 'grad_clip',
+                'weight_decay', 'min_lr', 'threads'):
+        if not getattr(config, key) >= 0:
             raise ValueError(f'--{key} must not be negative, got {getattr(config, key)}')
+    for key in ('beta1', 'beta2'):
+        if not 0 <= getattr(config, key) < 1:
+            raise ValueError(f'--{key} must be at least 0 and below 1, got {getattr(config, key)}')
+    if config.min_lr > config.learning_rate:
+        raise ValueError(f'--min_lr={config.min_lr:g} is above --learning_rate={config.learning_rate:g}: '
+                         'the cosine decays from learning_rate down to min_lr (usually a tenth of it)')
     if config.model not in MODEL_TYPES:
         raise ValueError(f'unknown --model={config.model!r}; choose one of {", ".join(MODEL_TYPES)}')
     if config.dtype != 'auto' and config.dtype not in DTYPES:
         raise ValueError(f'unknown --dtype={config.dtype!r}; choose auto, {", ".join(DTYPES)}')
 
 
-def resolve_device(name: str) -> str:
-    """'auto' -> the best device present; otherwise check that the named one exists."""
-    if name == 'auto':
-        if torch.cuda.is_available():
-            return 'cuda'
-        if torch.backends.mps.is_available():
-            return 'mps'
-        return 'cpu'
+def claim_out_dir(config: TrainConfig) -> Path:
+    """Create out_dir, refusing to start a new run over a trained one unless overwrite says so.
+    Returns it, for the lock."""
+    out_dir = Path(config.out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise ValueError(f'--out_dir={out_dir} is a file, not a folder; choose another --out_dir')
     try:
-        device_type = torch.device(name).type
-    except RuntimeError:
-        raise ValueError(f'unknown --device={name!r}; use auto, cpu, cuda, cuda:N or mps') from None
-    if device_type == 'cuda' and not torch.cuda.is_available():
-        raise ValueError(f'--device={name} but this torch sees no CUDA GPU; use --device=cpu')
-    if device_type == 'mps' and not torch.backends.mps.is_available():
-        raise ValueError(f'--device={name} but MPS is not available here; use --device=cpu')
-    return name
-
-
-def resolve_dtype(name: str, device_type: str) -> torch.dtype:
-    """The number type of the forward pass. 'auto': bfloat16 on GPUs that have it (same range as
-    float32, no loss scaling needed), else float16 (needs a GradScaler); float32 elsewhere."""
-    if name == 'auto':
-        if device_type == 'cuda':
-            return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-        return torch.float32
-    if name == 'float16' and device_type == 'cpu':
-        raise ValueError('--dtype=float16 needs a GPU (the CPU kernels lack it); on the CPU use '
-                         '--dtype=bfloat16 or float32')
-    return DTYPES[name]
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise ValueError(f'cannot create --out_dir={out_dir} ({e.strerror}); choose another --out_dir') from None
+    trained = [name for name in ('ckpt.pt', 'best.pt') if (out_dir / name).is_file()]
+    if config.init_from != 'resume' and trained:
+        if not config.overwrite:
+            raise ValueError(f'{out_dir} already holds a trained run ({trained[0]}): continue it with '
+                             '--init_from=resume, start over with --overwrite=True, or choose another --out_dir')
+        for name in RUN_FILES:
+            (out_dir / name).unlink(missing_ok=True)
+    if not os.access(out_dir, os.W_OK):
+        raise ValueError(f'cannot write into --out_dir={out_dir} (permission denied); choose another --out_dir')
+    return out_dir
 
 
 def start_distributed(device: str):
@@ -109,6 +485,40 @@ def start_distributed(device: str):
         device = f'cuda:{int(os.environ["LOCAL_RANK"])}'
         torch.cuda.set_device(device)
     return dist.get_rank(), dist.get_world_size(), device
+
+
+def choose_threads(run):
+    """CPU threads for the run: --threads when given, else the faster of one thread and all of them,
+    timed on a few forward/backward passes (more threads lose when another process holds a core,
+    and tiny models lose to the threads' overhead). The timing changes no weight or random state."""
+    if run.config.threads > 0:
+        torch.set_num_threads(run.config.threads)
+        return
+    candidates = sorted({1, torch.get_num_threads()})
+    if len(candidates) == 1:
+        return
+    times = {threads: seconds_per_step(run, threads) for threads in candidates}
+    best = min(times, key=times.get)
+    torch.set_num_threads(best)
+    run.say(f'threads: {best} (timed ' + ', '.join(f'{n}: {1000 * t:.1f} ms/step' for n, t in times.items())
+            + '; --threads=N to choose)')
+
+
+def seconds_per_step(run, threads, repeats=3) -> float:
+    """The fastest of a few forward/backward passes with `threads` threads (the first warms up)."""
+    torch.set_num_threads(threads)
+    generator = torch.Generator().manual_seed(0)  # not the run's batch sampler
+    times = []
+    with torch.random.fork_rng(devices=[]):  # dropout's draws are given back
+        for _ in range(repeats + 1):
+            start = time.perf_counter()
+            x, y = run.dataset.get_batch('train', run.config.batch_size, run.config.block_size, generator)
+            with run.autocast:
+                _, loss = run.raw_model(x, y)
+            loss.backward()
+            times.append(time.perf_counter() - start)
+    run.optimizer.zero_grad(set_to_none=True)
+    return min(times[1:])
 
 
 # -----------------------------------------------------------------------------
@@ -145,11 +555,10 @@ def init_model(config: TrainConfig, dataset: Dataset):
                                     'scratch first, or point --out_dir at the run to continue')
         checkpoint = read_checkpoint(path)
         check_same_tokenizer(load_tokenizer(checkpoint['tokenizer']), dataset, f'the checkpoint {path}')
-        model = build_model(checkpoint['model_type'], checkpoint['model_args'])
-        model.load_state_dict(checkpoint['model'])
+        model = model_from_checkpoint(checkpoint, path)
         return model, checkpoint['model_type'], checkpoint['model_args'], checkpoint
-    from nanopushkin.hf import from_pretrained  # only fine-tuning needs the GPT-2 adapter
-    model, model_tokenizer = from_pretrained(config.init_from, dropout=config.dropout)
+    options = {} if config.dropout is None else {'dropout': config.dropout}
+    model, model_tokenizer = from_pretrained(config.init_from, **options)
     check_same_tokenizer(model_tokenizer, dataset, f'the pretrained model {config.init_from}')
     return model, 'gpt', dataclasses.asdict(model.config), None
 
@@ -233,7 +642,7 @@ def format_bytes(n: float) -> str:
 
 
 # -----------------------------------------------------------------------------
-# evaluation, checkpoints, the log
+# evaluation, the plot, the summary
 
 
 @torch.no_grad()
@@ -258,7 +667,6 @@ def estimate_loss(model, dataset, config, device, autocast) -> dict:
 
 def plot_log(out_dir, baseline_bits_per_char=None):
     """out_dir/loss.png: train and val loss against iterations, and val bits per character."""
-    from matplotlib.figure import Figure  # no pyplot: no window, no global state
     records = read_log(out_dir)
     steps = [r for r in records if r['event'] == 'train']
     evals = [r for r in records if r['event'] == 'eval']
@@ -278,232 +686,6 @@ def plot_log(out_dir, baseline_bits_per_char=None):
     ax_bpc.set(xlabel='iteration', ylabel='bits per character', title='validation')
     ax_bpc.legend()
     fig.savefig(Path(out_dir) / 'loss.png', dpi=100)
-
-
-# -----------------------------------------------------------------------------
-# the loop
-
-
-def train(config: TrainConfig) -> dict:
-    """Train as `config` says; returns the summary that is also the last line of log.jsonl."""
-    check_config(config)
-    device = resolve_device(config.device)
-    rank, world_size, device = start_distributed(device)
-    try:
-        summary = _train(config, device, rank, world_size)
-        if world_size > 1:
-            # rank 0 still evaluates and saves after the others finish; leave the group together, since
-            # a gloo process that tears down its connections while a peer holds them open can abort
-            # at exit ("terminate called without an active exception", about 1 run in 30 on 2 CPUs)
-            dist.barrier()
-        return summary
-    finally:
-        if world_size > 1:
-            dist.destroy_process_group()
-
-
-def _train(config, device, rank, world_size):
-    master = rank == 0  # only the first process writes files and prints
-    say = tqdm.write if master else (lambda *args, **kwargs: None)
-    device_type = torch.device(device).type
-    if device_type == 'cuda':  # TensorFloat-32 matmuls: ~8x faster than full float32, same training
-        torch.backends.cuda.matmul.allow_tf32 = True
-        torch.backends.cudnn.allow_tf32 = True
-    dtype = resolve_dtype(config.dtype, device_type)
-    autocast = nullcontext() if dtype == torch.float32 else torch.autocast(device_type, dtype=dtype)
-    if config.gradient_accumulation_steps % world_size:
-        raise ValueError(f'--gradient_accumulation_steps={config.gradient_accumulation_steps} is the total over '
-                         f'all {world_size} processes and must be a multiple of it, e.g. '
-                         f'--gradient_accumulation_steps={world_size * config.gradient_accumulation_steps}')
-    accumulation_steps = config.gradient_accumulation_steps // world_size  # per process, like nanoGPT
-
-    dataset = Dataset(config.data_dir)
-    dataset.check_block_size(config.block_size)
-    torch.manual_seed(config.seed + rank)  # the same initial weights on every run with this seed
-    model, model_type, model_args, checkpoint = init_model(config, dataset)
-    if 'block_size' in model_args and config.block_size > model_args['block_size']:
-        raise ValueError(f'--block_size={config.block_size} is longer than the {model_args["block_size"]} '
-                         f'positions this GPT has; use --block_size={model_args["block_size"]} or less')
-    if config.gradient_checkpointing:
-        if not hasattr(model, 'gradient_checkpointing'):
-            raise ValueError(f'--gradient_checkpointing is implemented for the gpt model only, not {model_type}')
-        model.gradient_checkpointing = True
-    model.to(device)
-    optimizer = make_optimizer(model, config, device_type)
-    scaler = torch.amp.GradScaler(device_type, enabled=dtype == torch.float16)  # float16 only
-
-    # the batch sampler's own generator: its state goes into checkpoints (rank r draws other text)
-    generator = torch.Generator().manual_seed(config.seed + rank)
-    iter_num, tokens_seen, elapsed_before, best_val_loss = 0, 0, 0.0, float('inf')
-    if checkpoint is not None:
-        optimizer.load_state_dict(checkpoint['optimizer'])
-        scaler.load_state_dict(checkpoint['scaler'])
-        iter_num, tokens_seen = checkpoint['iter_num'], checkpoint['tokens_seen']
-        elapsed_before, best_val_loss = checkpoint['elapsed'], checkpoint['best_val_loss']
-        rng = checkpoint['rng']
-        if master:  # the other ranks keep fresh streams: only rank 0's states are saved
-            generator.set_state(rng['data'])
-            torch.set_rng_state(rng['torch'])
-            if device_type == 'cuda' and rng['cuda']:
-                torch.cuda.set_rng_state_all(rng['cuda'])
-        else:
-            generator.manual_seed(config.seed + rank + 7919 * iter_num)
-        say(f'resuming {model_type} from iteration {iter_num} of {Path(config.out_dir) / "ckpt.pt"} '
-            '(the model comes from the checkpoint, the training options from this config)')
-        checkpoint = None  # free the memory before training
-
-    raw_model = model  # the plain module: what is saved and evaluated
-    if config.compile:
-        say('compiling the model (takes a minute)...')
-        model = torch.compile(model)
-    if world_size > 1:
-        model = DDP(model, device_ids=[torch.device(device).index] if device_type == 'cuda' else None)
-
-    out_dir = Path(config.out_dir)
-    tokens_per_iter = config.gradient_accumulation_steps * config.batch_size * config.block_size
-    tokenizer_dict = dataset.tokenizer().to_dict()
-    if master:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        if config.init_from == 'resume' and not config.eval_only:
-            restart_log(out_dir, iter_num)
-        elif not config.eval_only:
-            (out_dir / 'log.jsonl').write_text('')
-        baseline = unigram_bits_per_char(config.data_dir)
-        memory = estimate_memory(raw_model, config)
-        say(f'{model_type} model: {raw_model.num_params():,} parameters, on {device} ({str(dtype)[6:]}), '
-            f'{world_size} process{"es" if world_size > 1 else ""}')
-        say(f'data: {config.data_dir} ({dataset.meta["tokenizer"]}, vocab {dataset.vocab_size}); '
-            f'{tokens_per_iter:,} tokens per iteration; unigram baseline {baseline:.3f} bits/char')
-        say('memory estimate: ' + ' + '.join(f'{k} {format_bytes(v)}' for k, v in memory.items() if k != 'total')
-            + f' = {format_bytes(memory["total"])}')
-
-    start_time, start_tokens = time.time(), tokens_seen
-    train_seconds = 0.0  # time in training steps only, for tokens/s (evaluation excluded)
-
-    def elapsed():
-        return elapsed_before + time.time() - start_time
-
-    def log(record):
-        if master:
-            with open(out_dir / 'log.jsonl', 'a', encoding='utf-8') as f:
-                f.write(json.dumps(record, ensure_ascii=False) + '\n')
-
-    def make_checkpoint(with_optimizer=True):
-        rng = {'torch': torch.get_rng_state(), 'data': generator.get_state(),
-               'cuda': torch.cuda.get_rng_state_all() if device_type == 'cuda' else []}
-        return {'model_type': model_type, 'model_args': model_args, 'model': raw_model.state_dict(),
-                'optimizer': optimizer.state_dict() if with_optimizer else {},
-                'scaler': scaler.state_dict(), 'iter_num': iter_num, 'tokens_seen': tokens_seen,
-                'elapsed': elapsed(), 'best_val_loss': best_val_loss, 'config': dataclasses.asdict(config),
-                'tokenizer': tokenizer_dict, 'meta': dataset.meta, 'rng': rng}
-
-    def evaluate(final=False):
-        """Measure and log; write best.pt when val loss improved, ckpt.pt (the latest state) always
-        when always_save_checkpoint, else only at the end. Rank 0 only: the others go on."""
-        nonlocal best_val_loss
-        if not master:
-            return None
-        losses = estimate_loss(raw_model, dataset, config, device, autocast)
-        record = {'event': 'eval', 'iter': iter_num, 'tokens': tokens_seen, 'elapsed': round(elapsed(), 3),
-                  'train_loss': losses['train'], 'val_loss': losses['val'],
-                  'val_bits_per_char': bits_per_char(losses['val'], dataset.meta),
-                  'lr': get_lr(iter_num, config, budget_used(sync=False))}
-        say(f'iter {iter_num}: train loss {losses["train"]:.4f}, val loss {losses["val"]:.4f}, '
-            f'val {record["val_bits_per_char"]:.4f} bits/char')
-        if config.eval_only:
-            return record
-        log(record)
-        if losses['val'] < best_val_loss:
-            best_val_loss = losses['val']
-            save_checkpoint(make_checkpoint(with_optimizer=False), out_dir / 'best.pt')
-        if config.always_save_checkpoint or final:
-            save_checkpoint(make_checkpoint(), out_dir / 'ckpt.pt')
-        return record
-
-    def budget_used(sync=True):
-        """The fraction spent of the max_tokens / max_seconds budget (0 without one). All processes
-        must agree (on when to stop, on the learning rate), so rank 0's clock decides."""
-        used = max(tokens_seen / config.max_tokens if config.max_tokens > 0 else 0.0,
-                   elapsed() / config.max_seconds if config.max_seconds > 0 else 0.0)
-        if sync and world_size > 1 and config.max_seconds > 0:
-            value = torch.tensor(used, device=device)
-            dist.broadcast(value, src=0)
-            used = value.item()
-        return used
-
-    def finished():
-        """Out of iterations, tokens or time?"""
-        return iter_num >= config.max_iters or budget_used() >= 1.0
-
-    stop = finished()
-    if config.eval_only:
-        return summarize(evaluate(), best_val_loss, iter_num, tokens_seen, elapsed(), 0.0, raw_model, out_dir)
-    # the curve starts at the untrained (or pretrained) model; a resumed run has logged this point
-    last_eval = evaluate(final=stop) if config.init_from != 'resume' or stop else None
-    # the bar's total is the iterations that will run, when they are known: not under a time budget
-    total_iters = config.max_iters
-    if config.max_tokens > 0:
-        total_iters = min(total_iters, math.ceil(config.max_tokens / tokens_per_iter))
-    progress = tqdm(total=None if config.max_seconds > 0 else total_iters, initial=iter_num,
-                    disable=not (master and config.progress), unit='it', dynamic_ncols=True)
-    window_seconds, window_tokens = 0.0, 0  # tokens/s over the last log_interval iterations
-    try:
-        while not stop:
-            step_start = time.time()
-            lr = get_lr(iter_num, config, budget_used())
-            for group in optimizer.param_groups:
-                group['lr'] = lr
-            loss_sum = torch.zeros((), device=device)
-            for micro_step in range(accumulation_steps):
-                # DDP averages gradients across processes in backward(): only after the last micro-batch
-                last = micro_step == accumulation_steps - 1
-                with model.no_sync() if world_size > 1 and not last else nullcontext():
-                    x, y = dataset.get_batch('train', config.batch_size, config.block_size, generator, device)
-                    with autocast:
-                        _, loss = model(x, y)
-                    loss = loss / accumulation_steps  # the gradient of the mean over all micro-batches
-                    scaler.scale(loss).backward()
-                loss_sum += loss.detach()
-            if config.grad_clip > 0:
-                scaler.unscale_(optimizer)  # clip the true gradient, not the float16-scaled one
-                torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
-            scaler.step(optimizer)
-            scaler.update()
-            optimizer.zero_grad(set_to_none=True)
-            train_seconds += time.time() - step_start
-            iter_num += 1
-            tokens_seen += tokens_per_iter
-            window_tokens += tokens_per_iter
-            progress.update(1)
-
-            if iter_num % config.log_interval == 0 and master:
-                loss_value = loss_sum.item()  # .item() waits for the GPU: only every log_interval
-                tokens_per_sec = window_tokens / (train_seconds - window_seconds)
-                window_seconds, window_tokens = train_seconds, 0
-                log({'event': 'train', 'iter': iter_num, 'tokens': tokens_seen, 'elapsed': round(elapsed(), 3),
-                     'loss': loss_value, 'lr': lr, 'tokens_per_sec': round(tokens_per_sec, 1)})
-                progress.set_postfix(loss=f'{loss_value:.4f}', tok_per_s=f'{tokens_per_sec:,.0f}')
-                if not config.progress:
-                    say(f'iter {iter_num}: loss {loss_value:.4f}, lr {lr:.2e}, {tokens_per_sec:,.0f} tokens/s')
-            stop = finished()
-            if stop or iter_num % config.eval_interval == 0:
-                last_eval = evaluate(final=stop)
-    except KeyboardInterrupt:
-        progress.close()
-        if master:
-            save_checkpoint(make_checkpoint(), out_dir / 'ckpt.pt')
-            say(f'\ninterrupted at iteration {iter_num}; saved {out_dir / "ckpt.pt"}. To continue, run the '
-                f'same command with --init_from=resume (and --out_dir={out_dir})')
-        raise
-    progress.close()
-
-    tokens_per_sec = (tokens_seen - start_tokens) / max(train_seconds, 1e-9)
-    summary = summarize(last_eval, best_val_loss, iter_num, tokens_seen, elapsed(), tokens_per_sec,
-                        raw_model, out_dir)
-    log({'event': 'done', **summary})
-    if master and config.plot:
-        plot_log(out_dir, baseline)
-    return summary
 
 
 def summarize(last_eval, best_val_loss, iter_num, tokens_seen, elapsed, tokens_per_sec, model, out_dir):

@@ -6,6 +6,7 @@ HF oracles are built from local files only (no network): `transformers.GPT2Token
 import json
 import os
 import random
+import time
 
 os.environ.setdefault('HF_HUB_OFFLINE', '1')         # the oracles must never reach for the network
 os.environ.setdefault('TOKENIZERS_PARALLELISM', 'false')
@@ -14,7 +15,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from tokenizer import BPETokenizer, load_tokenizer
-from tokenizer.bpe_reference import train_reference
+from tokenizer.bpe import merge_long, merge_short
+from tokenizer.bpe_reference import encode_word_reference, train_reference
 
 EOT = '<|endoftext|>'
 
@@ -125,6 +127,58 @@ def oracles(tok, tmp_path_factory):
     return hf_oracles(folder, tok.special_tokens)
 
 
+# runs of one character of every length, so that merges build ever longer runs of it
+RUNS_TEXT = ' '.join(ch * k for k in range(1, 70) for ch in '—аa') + ''.join('.' + ' ' * k for k in range(70))
+
+
+@pytest.fixture(scope='module')
+def runs_tok():
+    return BPETokenizer.train(RUNS_TEXT * 2, vocab_size=400)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(word=st.text(alphabet='—аa ', max_size=120))
+def test_both_word_mergers_match_the_textbook(runs_tok, tok, word):
+    # merge_short (ordinary words) and merge_long (the heap, for long words) give the same ids as
+    # the obvious algorithm; words of up to 120 characters (240 bytes) reach both sides of the switch
+    for t in (runs_tok, tok):
+        ids = [t.byte_ids[b] for b in word.encode('utf-8')]
+        expected = encode_word_reference(t.vocab, t.merges, word)
+        assert merge_short(list(ids), t.ranks.get, t.merged_ids) == expected
+        assert merge_long(list(ids), t.ranks.get, t.merged_ids) == expected
+        assert t._bpe(word) == expected
+
+
+@pytest.mark.parametrize('ch', ['—', 'а', ' '])
+def test_long_runs_of_one_character_are_fast_and_match_hf(runs_tok, tmp_path, ch):
+    # 40,000 of one character is one pre-split word. The quadratic merge loop needed minutes for
+    # this (4 s for 8,000 dashes, 25 times that for 40,000); O(n log n) takes a fraction of a second.
+    # The bound is generous so a busy machine cannot fail it, yet the old loop could never pass it.
+    runs_tok.save_pretrained(tmp_path)
+    _, bare = hf_oracles(tmp_path, runs_tok.special_tokens)
+    text = 'x' + ch * 40_000 + 'y'
+    start = time.perf_counter()
+    ids = BPETokenizer.from_pretrained(tmp_path).encode(text)
+    assert time.perf_counter() - start < 20
+    assert ids == bare.encode(text).ids and runs_tok.decode(ids) == text
+    assert len(ids) < 40_000 // 8              # long tokens were used, not bytes
+
+
+def test_merge_long_does_linear_work_per_merge(runs_tok):
+    # the count of pair lookups: n at the start, then at most 3 per heap entry, and each merge adds
+    # at most 2 entries; the quadratic loop did about n lookups per merge
+    calls = 0
+
+    def counting_rank_of(pair, default=None):
+        nonlocal calls
+        calls += 1
+        return runs_tok.ranks.get(pair, default)
+    n = 20_000
+    ids = [runs_tok.byte_ids[b] for b in ('—' * (n // 3)).encode('utf-8')]
+    merge_long(ids, counting_rank_of, runs_tok.merged_ids)
+    assert calls < 10 * n
+
+
 @pytest.mark.parametrize('text', SAMPLES)
 def test_encode_matches_hf(tok, oracles, text):
     gpt2, bare = oracles
@@ -193,7 +247,7 @@ def test_repeated_merge_line_keeps_its_last_rank_like_hf(tmp_path):
     # a hand-written folder: the merge 'a b' listed twice, no special tokens, no config files
     import tokenizers
     from transformers import GPT2Tokenizer
-    from tokenizer.bpe import BYTE_TO_UNICODE
+    from tokenizer.gpt2_files import BYTE_TO_UNICODE
     vocab = {BYTE_TO_UNICODE[b]: b for b in range(256)} | {'ab': 256, 'bc': 257}
     (tmp_path / 'vocab.json').write_text(json.dumps(vocab), encoding='utf-8')
     (tmp_path / 'merges.txt').write_text('#version: 0.2\na b\nb c\na b\n', encoding='utf-8')

@@ -129,8 +129,8 @@ def test_rerun_resumes_finished_runs_and_retrains_changed_ones(comparison, monke
     runs = folder / 'runs'
     logs = {run_id: (runs / run_id / 'log.jsonl').stat().st_mtime_ns for run_id in ('char-linear', 'char-gru')}
     trained = []
-    real_train = nanopushkin.trainer.train
-    monkeypatch.setattr(nanopushkin.trainer, 'train', lambda config: trained.append(config.out_dir) or real_train(config))
+    real_train = cmp.train
+    monkeypatch.setattr(cmp, 'train', lambda config: trained.append(config.out_dir) or real_train(config))
     again = compare(settings)
     assert trained == [str(runs / 'char-broken')]      # a failed run is tried again, the others reused
     assert {r: (runs / r / 'log.jsonl').stat().st_mtime_ns for r in logs} == logs
@@ -213,6 +213,8 @@ def test_plan_gives_every_run_the_same_data_seed_and_budget():
     ('tokenizers', 'unigram', 'unknown tokenizer'),
     ('train_args', 'n_layers=2', 'unknown config key'),
     ('eval_interval', 0, 'eval_interval must be at least 1'),
+    ('temperature', -1.0, 'temperature must be >= 0'),     # the sampler's check, before any training
+    ('top_k', -2, 'top_k must be >= 0'),
 ])
 def test_bad_arguments_fail_before_training(field, value, message):
     with pytest.raises(ConfigError, match=message):
@@ -259,7 +261,7 @@ def test_extra_metric_columns_and_a_failing_metric(comparison, monkeypatch):
 
 def test_quick_smoke_run_of_every_architecture(tiny_corpus_dir, tmp_path):
     """`python compare.py --quick`, exactly as documented (all five configs, the default sizes, a
-    12-second budget each), on the tiny corpus: every run finishes and every report file is written."""
+    160k-token budget each), on the tiny corpus: every run finishes and every report file is written."""
     argv = ['--quick', f'--src={tiny_corpus_dir}', f'--data_root={tmp_path / "data"}',
             f'--results_dir={tmp_path / "results"}']
     result = subprocess.run([sys.executable, 'compare.py'] + argv, cwd=ROOT, capture_output=True, text=True,

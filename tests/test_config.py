@@ -1,7 +1,11 @@
 """The one config system: config files, --key=value / --key value overrides, clear errors."""
+import dataclasses
+
 import pytest
 
 from nanopushkin.config import ConfigError, TrainConfig, parse_args
+from nanopushkin.models import MODELS, model_args_from_config, model_hyperparameters
+from nanopushkin.models.gpt import GPTConfig
 
 
 def test_defaults_and_overrides_both_forms():
@@ -65,3 +69,29 @@ def test_only_one_config_file(tmp_path):
     other.write_text("model = 'gru'\n")
     with pytest.raises(ConfigError, match='only one config file'):
         parse_args(TrainConfig, [str(empty), str(other)])
+
+
+def test_keys_that_default_to_none_take_their_type():
+    cfg = parse_args(TrainConfig, ['--n_layer=3', '--bias', '--expected_val_bits_per_char=2'])
+    assert cfg.n_layer == 3 and cfg.bias is True and cfg.expected_val_bits_per_char == 2.0
+    assert TrainConfig().n_layer is None and TrainConfig().expected_val_bits_per_char is None
+    with pytest.raises(ConfigError, match="'n_layer'.*must be int"):
+        parse_args(TrainConfig, ['--n_layer=1.5'])
+    with pytest.raises(ConfigError, match="'fused'.*must be bool"):
+        parse_args(TrainConfig, ['--fused=maybe'])
+
+
+def test_one_set_of_model_defaults():
+    """A TrainConfig leaves every model key to the model's own config dataclass: no second default
+    that could disagree (a GPT's block_size is the training block_size)."""
+    for model_type, (config_cls, _, keys) in MODELS.items():
+        cfg = TrainConfig(model=model_type)
+        assert all(getattr(cfg, key) is None for key in keys if key != 'block_size')
+        args = model_args_from_config(cfg, vocab_size=50)
+        expected = config_cls(vocab_size=50, **({'cell': model_type} if 'cell' in args else {}),
+                              **({'block_size': cfg.block_size} if 'block_size' in keys else {}))
+        assert args == dataclasses.asdict(expected)
+    # a key that is set wins, and model_hyperparameters shows the values actually used
+    cfg = TrainConfig(model='gpt', n_layer=2)
+    assert model_hyperparameters(cfg)['n_layer'] == 2
+    assert model_hyperparameters(cfg)['n_head'] == GPTConfig(vocab_size=1).n_head

@@ -1,6 +1,7 @@
 """The raw corpus: every cleaning step, reading, the split by work, verification and download."""
 import hashlib
 import logging
+import random
 
 import pytest
 
@@ -20,6 +21,25 @@ def test_decode_utf8_then_cp1251():
     assert decode_bytes('Руслан и Людмила'.encode('cp1251')) == ('Руслан и Людмила', 'cp1251')
     with pytest.raises(ValueError, match='neither UTF-8 nor cp1251'):
         decode_bytes(b'\x98')       # undefined in cp1251, invalid as UTF-8
+
+
+def test_binary_files_are_not_texts():
+    # any bytes but 0x98 are cp1251, so the fallback alone would read random binary as a "work";
+    # UTF-8 allows NUL bytes, so a file of zeros would be one too
+    rng = random.Random(0)
+    binary = bytes(b for b in rng.randbytes(5000) if b != 0x98)
+    for raw, encoding in ((binary, 'cp1251'), (bytes(300), 'utf-8')):
+        with pytest.raises(ValueError, match=f'not a text file: read as {encoding}, .* control characters'):
+            decode_bytes(raw)
+    # a stray control character in a real text is fine
+    assert decode_bytes(('Людмила\x01' + ' и Руслан, ' * 20).encode('cp1251'))[1] == 'cp1251'
+
+
+def test_binary_file_in_the_corpus_is_named(tmp_path):
+    (tmp_path / 'prose').mkdir()
+    (tmp_path / 'prose' / 'Дубровский.txt').write_bytes(bytes(range(256)).replace(b'\x98', b'') * 10)
+    with pytest.raises(ValueError, match='Дубровский.txt: this is not a text file'):
+        corpus.read_works(tmp_path)
 
 
 def test_normalize_unicode_composes():

@@ -3,6 +3,7 @@ the oracle: random small GPT2LMHeadModels saved by transformers must give the sa
 same greedy text in our GPT, and what we export must load back into transformers unchanged.
 No test touches the network: the hub is conftest's file_server on 127.0.0.1 or an unreachable port."""
 import json
+import re
 import runpy
 import sys
 from pathlib import Path
@@ -10,7 +11,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from nanopushkin import hf, safetensors
+from nanopushkin import hf, hub, safetensors
 from nanopushkin.models.gpt import GPT, GPTConfig
 from nanopushkin.sampling import generate
 from tokenizer import BPETokenizer
@@ -119,6 +120,35 @@ def test_matches_transformers(tmp_path, tokenizer, config, fmt):
     assert (hf.from_pretrained(tmp_path / 'ours')[0].eval()(idx)[0] - expected).abs().max() < 1e-5
     hf_tok = GPT2Tokenizer.from_pretrained(tmp_path / 'ours')
     assert [hf_tok.encode(p) for p in PROBES] == [tok.encode(p) for p in PROBES]
+
+
+@pytest.mark.parametrize('fmt', ['safetensors', 'old-bin'])
+def test_loading_fills_a_meta_model_in_place(tmp_path, tokenizer, fmt, monkeypatch):
+    """The model is built on the meta device (no memory for random weights that would only be
+    overwritten) and the loaded tensors become its parameters: one copy of the weights, not two.
+    The result is an ordinary model: tied, trainable, every parameter real."""
+    make_hf_folder(tmp_path, tokenizer, CONFIGS[1], fmt)
+    built_on = []
+
+    def recording_gpt(config):
+        model = GPT(config)
+        built_on.append(model.transformer.wte.weight.device.type)
+        return model
+    monkeypatch.setattr(hf, 'GPT', recording_gpt)
+    model, _ = hf.from_pretrained(tmp_path)
+    assert built_on == ['meta']
+    assert model.lm_head.weight is model.transformer.wte.weight
+    fresh = GPT(model.config)
+    assert [n for n, _ in model.named_parameters()] == [n for n, _ in fresh.named_parameters()]
+    assert all(p.device.type == 'cpu' and p.requires_grad and p.dtype == torch.float32 and p.is_contiguous()
+               for p in model.parameters())
+    # a training step moves the tied matrix once, through both of its uses
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    before = model.transformer.wte.weight.detach().clone()
+    _, loss = model(torch.arange(12).view(2, 6), torch.arange(1, 13).view(2, 6))
+    loss.backward()
+    optimizer.step()
+    assert not torch.equal(before, model.transformer.wte.weight) and model.lm_head.weight is model.transformer.wte.weight
 
 
 def test_tokenizer_gives_hf_ids(tmp_path, tokenizer):
@@ -233,6 +263,87 @@ def test_missing_files(tmp_path, tokenizer):
         hf.from_pretrained(tmp_path)
 
 
+def write_config(folder, **changes):
+    path = Path(folder) / 'config.json'
+    path.write_text(json.dumps({**json.loads(path.read_text()), **changes}))
+
+
+@pytest.mark.parametrize('changes,error', [
+    ({'layer_norm_epsilon': -1}, 'layer_norm_epsilon = -1; it must be a small positive number'),
+    ({'layer_norm_epsilon': 0}, 'layer_norm_epsilon = 0'),
+    ({'layer_norm_epsilon': float('nan')}, 'layer_norm_epsilon = nan'),
+    ({'layer_norm_epsilon': 'small'}, "layer_norm_epsilon = 'small'"),
+    ({'n_layer': 0}, 'n_layer = 0; it must be a positive integer'),
+    ({'n_head': True}, 'n_head = True'),
+    ({'n_embd': '32'}, "n_embd = '32'"),
+    ({'vocab_size': 300.5}, 'vocab_size = 300.5'),
+    ({'n_positions': -4}, 'n_positions = -4'),
+    ({'n_head': 3}, 'must be divisible by n_head'),
+])
+def test_nonsense_config_values(tmp_path, tokenizer, changes, error):
+    make_hf_folder(tmp_path, tokenizer, CONFIGS[0], 'safetensors')
+    write_config(tmp_path, **changes)
+    with pytest.raises(ValueError, match=re.escape(error)):
+        hf.from_pretrained(tmp_path)
+
+
+@pytest.mark.parametrize('content,error', [
+    ('[1, 2, 3]', 'config.json is a JSON list, not an object of settings'),
+    ('"gpt2"', 'config.json is a JSON str'),
+    ('[' * 100_000 + ']' * 100_000, 'nested too deeply'),
+    ('{"n_layer": ', 'is not valid JSON'),
+], ids=['list', 'str', 'nested', 'cut'])
+def test_config_json_that_is_not_an_object(tmp_path, tokenizer, content, error):
+    make_hf_folder(tmp_path, tokenizer, CONFIGS[0], 'safetensors')
+    (tmp_path / 'config.json').write_text(content)
+    with pytest.raises(ValueError, match=error):
+        hf.from_pretrained(tmp_path)
+
+
+@pytest.mark.parametrize('changes', [{'n_layer': 100_000}, {'n_embd': 1_000_000, 'n_head': 1},
+                                     {'vocab_size': 10 ** 9}, {'n_positions': 10 ** 9}])
+def test_absurd_config_is_checked_against_the_weights_before_building(tmp_path, tokenizer, monkeypatch, changes):
+    """A config.json that does not describe its weights is refused from the file's header alone:
+    the model (which for n_layer=100000 would need terabytes) is never built."""
+    make_hf_folder(tmp_path, tokenizer, CONFIGS[0], 'safetensors')
+    write_config(tmp_path, **changes)
+    monkeypatch.setattr(hf, 'GPT', lambda config: pytest.fail('the model was built before the check'))
+    with pytest.raises(ValueError, match='do not fit a GPT with') as e:
+        hf.from_pretrained(tmp_path)
+    assert 'missing tensors' in str(e.value) or 'expected' in str(e.value)
+
+
+@pytest.mark.parametrize('dtype', [torch.int32, torch.int64, torch.uint8, torch.bool])
+def test_integer_data_is_not_loaded_into_float_weights(tmp_path, tokenizer, dtype):
+    make_hf_folder(tmp_path, tokenizer, CONFIGS[0], 'safetensors')
+
+    def to_integers(t):
+        t['transformer.h.0.ln_1.weight'] = t['transformer.h.0.ln_1.weight'].to(dtype)
+    rewrite_weights(tmp_path, to_integers)
+    with pytest.raises(ValueError, match=f'transformer.h.0.ln_1.weight holds {dtype} data, not floating-point'):
+        hf.from_pretrained(tmp_path)
+
+
+def test_half_precision_weights_load_as_float32(tmp_path, tokenizer):
+    make_hf_folder(tmp_path, tokenizer, CONFIGS[0], 'safetensors')
+    full, _ = hf.from_pretrained(tmp_path)
+    rewrite_weights(tmp_path, lambda t: t.update({k: v.half() for k, v in t.items()}))
+    half, _ = hf.from_pretrained(tmp_path)
+    for (name, a), b in zip(full.state_dict().items(), half.state_dict().values()):
+        assert b.dtype == torch.float32 and torch.equal(a.half().float(), b), name
+
+
+def test_weights_that_are_not_a_torch_file(tmp_path, tokenizer):
+    """A JSON (or any other) file under a weights name: one line, without torch's advice to load it
+    with weights_only=False (which would let a pickle run code)."""
+    make_hf_folder(tmp_path, tokenizer, CONFIGS[0], 'bin')
+    (tmp_path / 'pytorch_model.bin').write_text('{"weights": [1, 2, 3]}')
+    with pytest.raises(ValueError) as e:
+        hf.from_pretrained(tmp_path)
+    assert 'could not be read as a PyTorch weights file' in str(e.value)
+    assert 'weights_only' not in str(e.value) and '\n' not in str(e.value)
+
+
 # -----------------------------------------------------------------------------
 # the safetensors reader and writer, against the safetensors package (installed with transformers)
 
@@ -268,6 +379,26 @@ def test_corrupt_safetensors_header(tmp_path, corruption, error):
         safetensors.load_file(path)
 
 
+def test_safetensors_overlapping_tensors(tmp_path):
+    path = tmp_path / 'model.safetensors'
+    safetensors.save_file({'a': torch.ones(4), 'b': torch.zeros(4)}, path)
+    header, data_start = safetensors.read_header(path)
+    header['b']['data_offsets'] = [8, 24]                 # half of a, half of b
+    raw = json.dumps(header).encode()
+    raw += b' ' * (-len(raw) % 8)
+    path.write_bytes(len(raw).to_bytes(8, 'little') + raw + path.read_bytes()[data_start:])
+    with pytest.raises(ValueError, match="tensors 'a' and 'b' overlap"):
+        safetensors.load_file(path)
+
+
+def test_safetensors_deeply_nested_header(tmp_path):
+    path = tmp_path / 'model.safetensors'
+    raw = b'{"a": ' + b'[' * 100_000 + b']' * 100_000 + b'}'
+    path.write_bytes(len(raw).to_bytes(8, 'little') + raw)
+    with pytest.raises(ValueError, match='not a valid safetensors file: the header is JSON nested too deeply'):
+        safetensors.load_file(path)
+
+
 # -----------------------------------------------------------------------------
 # ruGPT3-medium's config, and the hub: download, resume, cache, offline
 
@@ -280,8 +411,8 @@ def test_rugpt3medium_config_and_size():
     assert config == GPTConfig(vocab_size=50257, block_size=2048, n_layer=24, n_head=16, n_embd=1024)
     with torch.device('meta'):                       # shapes only, no memory
         assert GPT(config).num_params() == 355_871_744
-    assert hf.hub_name('rugpt3medium') == 'ai-forever/rugpt3medium_based_on_gpt2'
-    assert hf.hub_name('sberbank-ai/rugpt3medium_based_on_gpt2') == 'ai-forever/rugpt3medium_based_on_gpt2'
+    assert hub.hub_name('rugpt3medium') == 'ai-forever/rugpt3medium_based_on_gpt2'
+    assert hub.hub_name('sberbank-ai/rugpt3medium_based_on_gpt2') == 'ai-forever/rugpt3medium_based_on_gpt2'
     # what config/finetune_rugpt3.py promises
     from nanopushkin.config import TrainConfig, parse_args
     cfg = parse_args(TrainConfig, [str(ROOT / 'config' / 'finetune_rugpt3.py')])
@@ -301,7 +432,7 @@ def fake_hub(request, file_server, tmp_path, tokenizer, monkeypatch):
             file_server.redirects[url_path] = f'/cdn/{path.name}'
             url_path = f'/cdn/{path.name}'
         file_server.files[url_path] = path.read_bytes()
-    monkeypatch.setattr(hf, 'HUB_URL', file_server.url)
+    monkeypatch.setattr(hub, 'HUB_URL', file_server.url)
     monkeypatch.setenv('NANOPUSHKIN_CACHE', str(tmp_path / 'cache'))
     return file_server
 
@@ -330,7 +461,7 @@ def test_download_and_cache(fake_hub, tmp_path):
 
     n = len(fake_hub.requests)
     hf.from_pretrained(fake_hub.repo)                  # complete in the cache: no request at all
-    assert hf.resolve(fake_hub.repo) == cache and len(fake_hub.requests) == n
+    assert hub.resolve(fake_hub.repo) == cache and len(fake_hub.requests) == n
 
 
 @pytest.mark.parametrize('fake_hub', ['sharded-bin'], indirect=True)
@@ -344,13 +475,44 @@ def test_download_falls_back_to_other_weight_files(fake_hub):
     assert torch.equal(model(idx)[0], hf.from_pretrained(fake_hub.folder)[0](idx)[0])
 
 
+@pytest.mark.parametrize('name', ['../../../x.txt', 'ABSOLUTE', '..', '.', '', 'sub/x.bin', 'a\\b.bin', 'x\0.bin'])
+def test_a_hub_cannot_write_outside_the_model_folder(fake_hub, tmp_path, name):
+    """A shard index whose weight_map names a path instead of a file name ('../../x' or an absolute
+    path) is refused before anything is fetched: nothing is written outside the model's folder."""
+    target = tmp_path / 'elsewhere' / 'x.txt'
+    name = str(target) if name == 'ABSOLUTE' else name
+    del fake_hub.files['/cdn/model.safetensors']
+    index = {'metadata': {}, 'weight_map': {'transformer.wte.weight': name,
+                                            'transformer.wpe.weight': 'model-00001-of-00001.safetensors'}}
+    fake_hub.files[f'/{fake_hub.repo}/resolve/main/model.safetensors.index.json'] = json.dumps(index).encode()
+    for path in ('/x.txt', f'/{fake_hub.repo}/x.txt', f'/{fake_hub.repo}/resolve/x.txt', str(target)):
+        fake_hub.files[path] = b'import os  # code of the server\'s choosing\n'
+    with pytest.raises(ValueError, match='is not a plain file name'):
+        hf.from_pretrained(fake_hub.repo)
+    assert not target.exists() and not list(tmp_path.rglob('x.txt'))
+    assert not any('x.txt' in path for path, _ in fake_hub.requests)
+    cache = tmp_path / 'cache'
+    assert {p.name for p in cache.rglob('*') if p.is_file()} <= {
+        'config.json', 'vocab.json', 'merges.txt', 'special_tokens_map.json', 'tokenizer_config.json',
+        'model.safetensors.index.json'}
+
+
+def test_hub_names_that_are_paths_are_refused(tmp_path, monkeypatch):
+    monkeypatch.setenv('NANOPUSHKIN_CACHE', str(tmp_path))
+    for name in ('evil/..', '../x', 'evil/.', '/abs/x'):
+        assert not hub.looks_like_hub_name(name)
+        with pytest.raises(FileNotFoundError, match='neither a folder nor a hub model name'):
+            hub.resolve(name)
+    assert hub.looks_like_hub_name('ai-forever/rugpt3small_based_on_gpt2') and hub.looks_like_hub_name('rugpt3small')
+
+
 def test_unknown_hub_name(fake_hub):
     with pytest.raises(FileNotFoundError, match='does not exist: is pushkin-lab/no-such-model the right name'):
         hf.from_pretrained('pushkin-lab/no-such-model')
 
 
 def test_offline_message(tmp_path, monkeypatch):
-    monkeypatch.setattr(hf, 'HUB_URL', 'http://127.0.0.1:1')     # nothing listens on port 1
+    monkeypatch.setattr(hub, 'HUB_URL', 'http://127.0.0.1:1')     # nothing listens on port 1
     monkeypatch.setenv('NANOPUSHKIN_CACHE', str(tmp_path))
     with pytest.raises(ConnectionError) as e:
         hf.from_pretrained('rugpt3medium')

@@ -70,15 +70,15 @@ def test_pretrained_tokenizer_folder(tiny_corpus_dir, tmp_path):
 
 
 def test_pretrained_hub_name(tiny_corpus_dir, tmp_path, monkeypatch):
-    """--tokenizer=pretrained:rugpt3medium: nanopushkin.hf resolves the name to the model's folder
+    """--tokenizer=pretrained:rugpt3medium: nanopushkin.hub resolves the name to the model's folder
     (downloading it once), and the dataset is named after it, where config/finetune_rugpt3.py looks.
     The resolver is replaced by one that returns a local folder: no network."""
-    from nanopushkin import hf
+    from nanopushkin import hub
     from nanopushkin.config import TrainConfig, parse_args
     from tokenizer.bpe import BPETokenizer
     BPETokenizer.train(TINY_TEXT, vocab_size=300).save_pretrained(tmp_path / 'model')
     asked = []
-    monkeypatch.setattr(hf, 'resolve', lambda name: asked.append(name) or tmp_path / 'model')
+    monkeypatch.setattr(hub, 'resolve', lambda name: asked.append(name) or tmp_path / 'model')
     main(['--tokenizer=pretrained:rugpt3medium', f'--src={tiny_corpus_dir}', f'--out_root={tmp_path / "data"}'])
     meta, _ = read_split(tmp_path / 'data' / 'pretrained-rugpt3medium', 'train')
     assert asked == ['rugpt3medium'] and meta['vocab_size'] == 300 and meta['tokenizer'] == 'bpe'
@@ -92,8 +92,8 @@ def test_pretrained_hub_name(tiny_corpus_dir, tmp_path, monkeypatch):
 def test_pretrained_errors(tiny_corpus_dir, tmp_path, monkeypatch, capsys):
     with pytest.raises(FileNotFoundError, match='pretrained:no/such/model: no/such/model is neither a folder nor'):
         prepare_dataset('pretrained:no/such/model', src=tiny_corpus_dir, out_root=tmp_path)
-    from nanopushkin import hf                                    # offline: the hub's message, no traceback
-    monkeypatch.setattr(hf, 'HUB_URL', 'http://127.0.0.1:1')      # nothing listens on port 1
+    from nanopushkin import hub                                   # offline: the hub's message, no traceback
+    monkeypatch.setattr(hub, 'HUB_URL', 'http://127.0.0.1:1')      # nothing listens on port 1
     monkeypatch.setenv('NANOPUSHKIN_CACHE', str(tmp_path / 'cache'))
     with pytest.raises(SystemExit) as e:
         main(['--tokenizer=pretrained:rugpt3small', f'--src={tiny_corpus_dir}', f'--out_root={tmp_path}'])

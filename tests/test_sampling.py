@@ -12,9 +12,9 @@ import torch.nn.functional as F
 
 from nanopushkin.config import ConfigError, parse_args
 from nanopushkin.models import MODEL_TYPES, build_model
-from nanopushkin.sampling import (SampleConfig, SamplingRules, StreamPrinter, apply_repetition_penalty,
-                                  ban_repeated_ngrams, beam_search, encode_prompt, generate, keep_top_k,
-                                  keep_top_p, read_prompt, sample_loop)
+from nanopushkin.sampling import (SampleConfig, SampleOptions, StepReport, StreamPrinter,
+                                  apply_repetition_penalty, ban_repeated_ngrams, beam_search, encode_prompt,
+                                  generate, keep_top_k, keep_top_p, prepare_prompt, read_prompt, sample_loop)
 from tokenizer.base import Tokenizer
 from tokenizer.char import CharTokenizer
 
@@ -156,6 +156,29 @@ def test_bad_settings_are_clear_errors(tok):
             generate(model, tok, 'Буря', **bad)
     with pytest.raises(ConfigError, match='top_p'):       # sample.py refuses them before loading a model
         parse_args(SampleConfig, ['--top_p', '1.5'], config_file_allowed=False)
+    with pytest.raises(ConfigError, match='temperature must be >= 0'):   # the one place they are checked
+        SampleOptions(temperature=-0.5)
+    # sample.py's options are the sampler's options (with its own defaults), passed as they are
+    cfg = parse_args(SampleConfig, ['--top_k=5', '--seed', '9'], config_file_allowed=False)
+    assert isinstance(cfg, SampleOptions) and (cfg.top_k, cfg.seed, cfg.temperature) == (5, 9, 0.8)
+
+
+def test_no_repeat_ngram_size_1_that_cannot_finish_fails_before_generating(tok):
+    """n=1 lets no token occur twice: asking for more new tokens than the vocabulary has left is an
+    error before the first token (it used to fail halfway through, in the middle of a stream)."""
+    model = tiny_model('gpt', tok.vocab_size)
+    prompt = tok.encode('Буря')                          # 4 distinct tokens
+    room = tok.vocab_size - 4
+    with pytest.raises(ValueError, match=f'room for {room} new tokens'):
+        prepare_prompt(tok, prompt, SampleOptions(no_repeat_ngram_size=1, max_new_tokens=room + 1))
+    streamed = []
+    with pytest.raises(ValueError, match='no_repeat_ngram_size=1'):
+        generate(model, tok, prompt, no_repeat_ngram_size=1, max_new_tokens=room + 1,
+                 on_token=lambda sample, token: streamed.append(token))
+    assert streamed == []
+    # exactly as many as fit: every token of the vocabulary is used once, none twice
+    [out] = generate(model, tok, prompt, no_repeat_ngram_size=1, max_new_tokens=room, stop_at_eot=False)
+    assert len(out) == room and sorted(prompt + out) == list(range(tok.vocab_size))
 
 
 # -----------------------------------------------------------------------------
@@ -249,28 +272,30 @@ def logprob_of(model, prompt, continuation):
 
 def test_beam_search_escapes_the_greedy_trap():
     model, tok = TableModel(TRAP), TableTokenizer()
-    rules = SamplingRules(temperature=0)
+    options = SampleOptions(temperature=0, num_beams=2, max_new_tokens=2, stop_at_eot=False)
     assert generate(model, tok, [0], max_new_tokens=2, temperature=0) == [[1, 2]]   # p = .6 * .4
-    ids, score = beam_search(model, [0], 2, 2, rules)
+    ids, score = beam_search(model, tok, [0], options)
     assert ids == [2, 3]                                                             # p = .4 * .99
     assert score == pytest.approx((model.logprobs[0, 2] + model.logprobs[2, 3]).item() / 2, abs=1e-5)
     # with the boundary allowed, [2, 3, eot] scores better per token than any 3-token beam
-    ids, score = beam_search(model, [0], 2, 3, rules, eot_id=4)
+    ids, score = beam_search(model, tok, [0], SampleOptions(temperature=0, num_beams=2, max_new_tokens=3))
     assert ids == [2, 3] and score == pytest.approx(math.log(.4 * .99 * .99) / 3, abs=1e-4)
 
 
 def test_beam_scores_are_normalised_by_length():
     # ending at once has p = .5, going on 1 1 1 1 has p = .5 * .99^3: less in total, more per token
     model = TableModel([[0, .5, 0, 0, .5], [0, .99, 0, 0, .01]] + TRAP[2:])
-    ids, score = beam_search(model, [0], 2, 4, SamplingRules(temperature=0), eot_id=4)
+    ids, score = beam_search(model, TableTokenizer(), [0], SampleOptions(temperature=0, num_beams=2,
+                                                                         max_new_tokens=4))
     assert ids == [1, 1, 1, 1] and score == pytest.approx(math.log(.5 * .99 ** 3) / 4, abs=1e-4)
 
 
 def test_one_beam_is_greedy(tok):
     model = tiny_model('gpt', tok.vocab_size)
     prompt = tok.encode('Вихри')
-    greedy = sample_loop(model, prompt, 1, 30, SamplingRules(temperature=0))[0]
-    assert beam_search(model, prompt, 1, 30, SamplingRules(temperature=0))[0] == greedy
+    options = SampleOptions(temperature=0, max_new_tokens=30, stop_at_eot=False)
+    greedy = sample_loop(model, tok, prompt, options)[0]
+    assert beam_search(model, tok, prompt, options)[0] == greedy
 
 
 @pytest.mark.parametrize('model_type', ['gpt', 'lstm'])
@@ -279,7 +304,8 @@ def test_beam_search_scores_at_least_greedy(tok, model_type):
     prompt = tok.encode('Буря')
     n = 10                                                 # GPT stays inside block_size: forward() can score it
     greedy = generate(model, tok, prompt, max_new_tokens=n, temperature=0, stop_at_eot=False)[0]
-    beam, score = beam_search(model, prompt, 4, n, SamplingRules(temperature=0))
+    beam, score = beam_search(model, tok, prompt, SampleOptions(temperature=0, num_beams=4, max_new_tokens=n,
+                                                                stop_at_eot=False))
     assert score == pytest.approx(logprob_of(model, prompt, beam) / n, abs=1e-4)   # the score is honest
     assert score >= logprob_of(model, prompt, greedy) / n - 1e-6
 
@@ -422,3 +448,122 @@ def test_sample_py_from_a_gpt2_format_folder(tok, tmp_path, capsys):
     ids = generate(model, bpe, 'Буря', max_new_tokens=60, temperature=1.0, stop_at_eot=False,
                    generator=seeded(3))[0]
     assert capsys.readouterr().out == 'Буря' + bpe.decode(ids) + '\n' + '-' * 40 + '\n'
+
+
+def test_sample_py_no_repeat_ngram_size_1_is_an_error_before_any_output(trained_run):
+    result = run_sample(f'--out_dir={trained_run}', '--start', 'Мой дядя', '--no_repeat_ngram_size=1',
+                        '--max_new_tokens=500', '--device=cpu')
+    assert result.returncode == 2 and result.stdout == ''
+    assert 'no_repeat_ngram_size=1' in result.stderr and 'Traceback' not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+# -----------------------------------------------------------------------------
+# a vocabulary padded past the tokenizer's size
+
+PAD = 13
+
+
+def padded_gpt(bpe, seed=0):
+    """A GPT whose embedding has PAD more rows than the tokenizer has tokens, as checkpoints padded to
+    a multiple of 64 have. The extra rows get the largest logits (the lm_head is untied and biased),
+    so a sampler that does not mask them draws them at every step, greedy and beams included."""
+    model = build_model('gpt', {'vocab_size': bpe.vocab_size + PAD, **TINY_ARGS['gpt']})
+    torch.manual_seed(seed)
+    head = torch.nn.Linear(model.lm_head.in_features, bpe.vocab_size + PAD)
+    with torch.no_grad():
+        head.bias[bpe.vocab_size:] = 50.0
+    model.lm_head = head
+    return model.eval()
+
+
+@pytest.fixture(scope='module')
+def bpe():
+    from tokenizer.bpe import BPETokenizer
+    return BPETokenizer.train(VERSE * 3, vocab_size=300)
+
+
+@pytest.mark.parametrize('settings', [dict(temperature=0), dict(temperature=1.0),
+                                      dict(temperature=0.7, top_k=20, top_p=0.8, num_beams=2),
+                                      dict(temperature=0, num_beams=3, no_repeat_ngram_size=2)])
+def test_a_padded_vocabulary_never_yields_an_id_the_tokenizer_cannot_decode(bpe, settings):
+    model = padded_gpt(bpe)
+    assert model.step(torch.tensor([bpe.encode('Буря')]))[0].argmax() >= bpe.vocab_size   # the trap is set
+    out = generate(model, bpe, 'Буря', num_samples=2, max_new_tokens=30, stop_at_eot=False, **settings)
+    assert all(len(s) == 30 and max(s) < bpe.vocab_size for s in out)
+    bpe.decode(out[0])                                   # decodes without complaint
+
+
+def test_sample_py_samples_a_gpt2_folder_with_a_padded_vocabulary(bpe, tmp_path, capsys):
+    """A GPT-2-format folder whose config.json says vocab_size = tokenizer size + PAD (tied weights,
+    as saved; the padded rows are ordinary random rows): sampling 300 tokens at temperature 1 used to
+    draw one of them and stop with 'token ids out of range'."""
+    from nanopushkin.hf import save_pretrained
+    torch.manual_seed(0)
+    model = build_model('gpt', {'vocab_size': bpe.vocab_size + PAD, **TINY_ARGS['gpt']})
+    with torch.no_grad():
+        model.transformer.wte.weight[bpe.vocab_size:] = 0.0      # logit 0: drawn like any average token
+    save_pretrained(model, bpe, tmp_path / 'padded')
+    import sample
+    sample.main(['--init_from', str(tmp_path / 'padded'), '--start', 'Буря', '--num_samples=2',
+                 '--max_new_tokens=300', '--temperature=1.0', '--device=cpu', '--stop_at_eot=False'])
+    out, err = capsys.readouterr()
+    assert out.count('-' * 40) == 2 and 'generated 600 tokens' in err
+
+
+# -----------------------------------------------------------------------------
+# per-step reports (what the playground shows)
+
+@pytest.mark.parametrize('settings', [dict(temperature=0), dict(temperature=0.9, top_k=10, top_p=0.9),
+                                      dict(temperature=1.0, repetition_penalty=1.3, no_repeat_ngram_size=2)])
+def test_on_step_reports_the_distribution_each_token_is_drawn_from(tok, settings):
+    model = tiny_model('gpt', tok.vocab_size)
+    options = SampleOptions(num_samples=2, max_new_tokens=25, stop_at_eot=False, **settings)
+    reports = []
+    with_reports = generate(model, tok, 'Буря', options, on_step=reports.append)
+    assert with_reports == generate(model, tok, 'Буря', options)      # watching changes nothing
+    assert [r.index for r in reports] == list(range(25))
+    for step, r in enumerate(reports):
+        assert isinstance(r, StepReport)
+        assert r.logits.shape == r.probs.shape == (2, tok.vocab_size) and r.logits.dtype == torch.float32
+        assert torch.allclose(r.probs.sum(-1), torch.ones(2))
+        assert (r.probs.gather(1, r.chosen[:, None]) > 0).all()
+        assert r.chosen.tolist() == [s[step] for s in with_reports]
+    if settings['temperature'] == 0:
+        assert (r.probs.max(-1).values == 1).all()                    # greedy draws from a one-hot
+    if settings.get('top_k'):
+        assert ((r.probs > 0).sum(-1) <= 10).all()                   # the cut distribution, not the model's
+
+
+def test_on_step_logits_are_penalized_before_temperature(tok):
+    """The reported logits are the model's after the penalties (a banned bigram is -inf), and probs
+    is their softmax at the temperature."""
+    model = tiny_model('gpt', tok.vocab_size)
+    reports = []
+    generate(model, tok, 'Буря мглою', max_new_tokens=20, temperature=0.5, no_repeat_ngram_size=2,
+             stop_at_eot=False, on_step=reports.append)
+    assert any(torch.isinf(r.logits).any() for r in reports)
+    for r in reports:
+        assert torch.allclose(r.probs, F.softmax(r.logits / 0.5, dim=-1), atol=1e-6)
+
+
+def test_rows_leave_the_report_when_their_sample_ends():
+    model, tok = TableModel(TRAP), TableTokenizer()
+    reports = []
+    out = generate(model, tok, [0], num_samples=20, max_new_tokens=6, temperature=1.0, on_step=reports.append)
+    assert [len(r.chosen) for r in reports] == [sum(len(s) >= t for s in out) for t in range(len(reports))]
+
+
+def test_the_same_options_give_the_same_text_without_a_generator(tok):
+    model = tiny_model('lstm', tok.vocab_size)
+    options = SampleOptions(max_new_tokens=30, temperature=1.0, stop_at_eot=False)
+    assert generate(model, tok, 'То', options) == generate(model, tok, 'То', options, generator=seeded(1337))
+    assert generate(model, tok, 'То', options, seed=1) != generate(model, tok, 'То', options)
+
+
+def test_sample_py_with_a_corrupt_style_meter_is_a_one_line_error(trained_run, tmp_path):
+    (tmp_path / 'meter.pt').write_bytes(b'PK\x03\x04 half of a zip file')
+    result = run_sample(f'--out_dir={trained_run}', '--style', f'--meter={tmp_path / "meter.pt"}', '--device=cpu')
+    assert result.returncode == 2 and result.stdout == ''
+    assert result.stderr.startswith('error: ') and 'not a readable style meter' in result.stderr
+    assert 'Traceback' not in result.stderr and len(result.stderr.strip().splitlines()) == 1

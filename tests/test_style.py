@@ -3,19 +3,23 @@ slice of the real corpora, the `python style.py` commands, and the repetition me
 import importlib.util
 import json
 import math
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
+import nanopushkin.style
+from nanopushkin.config import ConfigError, parse_args
 from nanopushkin.corpus import VAL_WORKS, Work, read_works, split_works
-from nanopushkin.style import (MAX_N, METER_FORMAT, MIN_PASSAGE_CHARS, PASSAGE_CHARS, Meter,
-                               author_classes, class_weights, cut_passages, evaluate, featurize,
-                               hash_ngram, inverse_document_frequency, known_word_share, load_meter,
-                               ngram_buckets, normalize, pair_margins, passages_of, repetition_metrics,
-                               roc_auc, score_texts, split_contrast, style_line, train_logreg,
-                               train_naive_bayes)
+from nanopushkin.style import (MAX_N, METER_FORMAT, MIN_PASSAGE_CHARS, OTHERS, PASSAGE_CHARS, Meter,
+                               StyleConfig, author_classes, class_weights, cut_passages, evaluate, featurize,
+                               fit_meter, hash_ngram, inverse_document_frequency, known_word_share,
+                               load_meter, ngram_buckets, normalize, pair_margins, passages_of,
+                               repetition_metrics, roc_auc, score_texts, split_contrast, style_line,
+                               train_logreg, train_naive_bayes)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -335,3 +339,72 @@ def test_bench_char_ngram_lm_is_a_normalized_distribution():
     sample = 'пора, красавица, проснись: мороз и солнце'
     shuffled = ''.join(np.random.default_rng(0).permutation(list(sample)))
     assert lm.log_likelihood(sample) > lm.log_likelihood(shuffled) + 20
+
+
+# -----------------------------------------------------------------------------
+# names and columns, bad files, unwritable outputs, the parser
+
+def test_naive_bayes_meter_names_its_two_columns(pushkin_vs_chekhov, tmp_path):
+    X, classes, weights, idf, (val_pushkin, _) = pushkin_vs_chekhov
+    labels = ['Pushkin' if c == 0 else 'Chekhov' for c in classes]
+    nb = fit_meter(X, labels, 'nb', StyleConfig(), idf=idf)
+    assert nb.authors == ['Pushkin', OTHERS] and nb.w.shape[1] == 2      # names and columns agree
+    nb.save(tmp_path / 'nb.pt')
+    assert load_meter(tmp_path / 'nb.pt').authors == ['Pushkin', OTHERS]
+    with pytest.raises(AssertionError, match='2 weight columns'):
+        Meter(nb.w, nb.b, 'nb', ['Pushkin', 'Chekhov', 'Gogol'])
+    # a meter saved with five names over two columns (before OTHERS) is refused, not misread
+    d = torch.load(tmp_path / 'nb.pt', weights_only=True)
+    torch.save(dict(d, authors=['Pushkin', 'Chekhov', 'Gogol', 'Lermontov', 'Nekrasov']), tmp_path / 'old.pt')
+    with pytest.raises(ValueError, match='5 authors for 2 weight columns'):
+        load_meter(tmp_path / 'old.pt')
+
+
+def test_a_corrupt_meter_file_is_a_one_line_error(tmp_path, capsys):
+    good = tmp_path / 'meter.pt'
+    Meter(torch.zeros(2 ** 18), 0.0).save(good)
+    truncated, garbage = tmp_path / 'truncated.pt', tmp_path / 'garbage.pt'
+    truncated.write_bytes(good.read_bytes()[:1000])
+    garbage.write_bytes(b'\x80\x04not a pickle at all' * 10)
+    for bad in (truncated, garbage):
+        with pytest.raises(ValueError, match='is not a readable style meter') as error:
+            load_meter(bad)
+        assert '\n' not in str(error.value)
+        assert load_script('style.py').main(['score', '--text', 'Буря мглою ' * 20, f'--meter={bad}']) == 1
+        err = capsys.readouterr().err
+        assert err.startswith('error: ') and err.count('\n') == 1 and 'python style.py train' in err
+
+
+def test_train_checks_that_it_can_write_before_doing_the_work(tmp_path, monkeypatch, capsys):
+    def too_late(*args):
+        raise AssertionError('the corpus was read before the outputs were checked')
+    monkeypatch.setattr(nanopushkin.style, 'read_authors', too_late)
+    a_file = tmp_path / 'a_file'
+    a_file.write_text('not a folder')
+    cli = load_script('style.py')
+    for args in ([f'--meter={a_file}/meter.pt', f'--results_dir={tmp_path}'],
+                 [f'--meter={tmp_path}/meter.pt', f'--results_dir={a_file}/results'],
+                 [f'--meter={tmp_path}', f'--results_dir={tmp_path}']):
+        assert cli.main(['train'] + args) == 1
+        err = capsys.readouterr().err
+        assert err.startswith('error: ') and err.count('\n') == 1, err
+
+
+def test_score_reads_options_as_the_config_parser_does():
+    split = load_script('style.py').split_file_argument
+    # a bool option followed by a bool word takes it as its value; followed by anything else it is a flag
+    files, options = split(['--plot', 'false', 'a.txt'])
+    assert files == 'a.txt' and parse_args(StyleConfig, options, config_file_allowed=False).plot is False
+    assert split(['--plot', 'a.txt']) == ('a.txt', ['--plot'])
+    with pytest.raises(ConfigError, match='one FILE'):
+        split(['a.txt', 'b.txt'])
+
+
+def test_the_histogram_does_not_touch_pyplot(tmp_path):
+    """A library function must not switch matplotlib's backend or load pyplot (the caller's choice)."""
+    code = ('import sys, numpy as np; from nanopushkin.style import plot_histogram; '
+            f'plot_histogram({{"Pushkin": np.array([.9, .8]), "Gogol": np.array([.1, .3])}}, {str(tmp_path / "h.png")!r}); '
+            'assert "matplotlib.pyplot" not in sys.modules')
+    result = subprocess.run([sys.executable, '-c', code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / 'h.png').stat().st_size > 1000

@@ -1,12 +1,10 @@
 """The training loop: every config file through the train.py CLI, exact resume, determinism,
-Ctrl-C, atomic checkpoints, the log and the plot, the data helpers, and clear errors."""
+atomic checkpoints, the log and the plot, the data helpers, and clear errors."""
 import json
 import math
 import os
-import signal
 import subprocess
 import sys
-import time
 from collections import Counter
 from dataclasses import replace
 from pathlib import Path
@@ -172,24 +170,7 @@ def test_learning_rate_schedule():
 # Ctrl-C and atomic checkpoints
 
 
-def test_ctrl_c_saves_a_checkpoint_to_resume_from(char_dataset, tmp_path, one_thread):
-    options = {**TINY, 'data_dir': char_dataset, 'out_dir': tmp_path, 'max_iters': 10**6,
-               'eval_interval': 10**6}
-    env = {**os.environ, 'OMP_NUM_THREADS': '1'}
-    process = subprocess.Popen([sys.executable, 'train.py', 'config/gru.py', *cli_args(options)], cwd=ROOT,
-                               env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    log = tmp_path / 'log.jsonl'
-    deadline = time.time() + 60
-    while not (log.is_file() and '"event": "train"' in log.read_text()) and time.time() < deadline:
-        time.sleep(0.1)
-    process.send_signal(signal.SIGINT)
-    stdout, stderr = process.communicate(timeout=60)
-    assert process.returncode == 130, stderr
-    assert '--init_from=resume' in stdout and 'Traceback' not in stderr
-    iter_num = torch.load(tmp_path / 'ckpt.pt', weights_only=True)['iter_num']
-    assert iter_num >= 1
-    summary = train(tiny_config(char_dataset, tmp_path, model='gru', init_from='resume', max_iters=iter_num + 2))
-    assert summary['iters'] == iter_num + 2
+# (Ctrl-C then resume, with the whole curve compared: tests/test_reliability.py)
 
 
 def test_failed_save_leaves_the_previous_checkpoint(tmp_path):
@@ -251,9 +232,9 @@ def test_init_from_a_gpt2_format_folder(tiny_corpus_dir, char_dataset, tmp_path,
         losses.append(pretrained(x, y)[1].item())
     assert read_log(tmp_path / 'out')[0]['val_loss'] == pytest.approx(sum(losses) / len(losses), abs=1e-5)
     with pytest.raises(ValueError, match='vocabulary of 280 tokens but the dataset .* has'):
-        train(replace(config, data_dir=str(char_dataset)))
+        train(replace(config, data_dir=str(char_dataset), out_dir=str(tmp_path / 'other')))
     with pytest.raises(ValueError, match='--block_size=32 is longer than the 16 positions'):
-        train(replace(config, block_size=32))
+        train(replace(config, block_size=32, out_dir=str(tmp_path / 'other')))
 
 
 def test_missing_data_names_the_prepare_command(tmp_path):

@@ -10,6 +10,12 @@ from pathlib import Path
 class Tokenizer:
     kind = None                      # 'char' | 'word' | 'bpe': names the subclass in saved files
     eot_token = '<|endoftext|>'      # the document boundary; every tokenizer's vocabulary has it
+    kinds = {}                       # kind -> subclass, filled as each subclass is defined
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if 'kind' in cls.__dict__:   # a class that names a new kind (a subclass of BPETokenizer does not)
+            Tokenizer.kinds[cls.kind] = cls
 
     @property
     def vocab_size(self) -> int:
@@ -63,8 +69,7 @@ class Tokenizer:
 
 def load_tokenizer(path_or_dict) -> Tokenizer:
     """Load any tokenizer saved with `save` (or its `to_dict()`), whatever its kind."""
-    from tokenizer import CharTokenizer, WordTokenizer, BPETokenizer  # the registry of kinds
-    kinds = {cls.kind: cls for cls in (CharTokenizer, WordTokenizer, BPETokenizer)}
+    kinds = Tokenizer.kinds        # (importing the package `tokenizer` defines every kind)
     if isinstance(path_or_dict, dict):
         d = path_or_dict
     else:

@@ -13,19 +13,19 @@ Special tokens such as '<|endoftext|>' are cut out of the text before that, so t
 or merged: in `encode` their literal string becomes their id.
 
 Files: `save`/`load_tokenizer` use this repository's own readable JSON; `save_pretrained`/`from_pretrained`
-use the GPT-2 / Hugging Face format (vocab.json + merges.txt), token for token compatible with HF
+use the GPT-2 / Hugging Face format (vocab.json + merges.txt, in tokenizer/gpt2_files.py, which a first
+reading can skip), token for token compatible with HF
 `GPT2Tokenizer` and `tokenizers`' byte-level BPE. (One caveat: the `regex` package and HF's Rust
 regex engine ship different Unicode versions, so a character assigned only in the newer one, e.g. a
 letter added in Unicode 16, can be pre-split differently. No Russian or common text has those.)
 """
 import heapq
-import json
 from collections import Counter, defaultdict
 from itertools import chain, repeat
-from pathlib import Path
 
 import regex
 
+from tokenizer import gpt2_files
 from tokenizer.base import Tokenizer
 
 # GPT-2's pre-split regex: contractions, a word of letters, of digits, of other symbols (each with
@@ -36,32 +36,7 @@ GPT2_SPLIT_REGEX = regex.compile(GPT2_SPLIT_PATTERN)
 
 NO_MERGE = 1 << 62      # rank of a pair that has no merge: larger than any real rank
 MAX_CACHED_WORDS = 1_000_000  # the word cache is cleared when it grows past this, to bound memory
-# the keys of special_tokens_map.json / tokenizer_config.json that name a special token
-SPECIAL_TOKEN_ROLES = ('bos_token', 'eos_token', 'unk_token', 'sep_token', 'pad_token', 'cls_token', 'mask_token')
-
-
-def bytes_to_unicode() -> dict[int, str]:
-    """GPT-2's reversible map from the 256 byte values to printable unicode characters.
-
-    vocab.json and merges.txt are text files, and a token such as b' \\xd0' (a space and half of a
-    Cyrillic letter) cannot be written as text directly. GPT-2 therefore writes each byte as one
-    visible character: printable Latin-1 bytes stand for themselves, the other 68 bytes (controls,
-    space, ...) are shifted to code points 256 and up, in byte order. So ' ' becomes 'Ġ', '\\n' 'Ċ'.
-    """
-    printable = (list(range(ord('!'), ord('~') + 1)) + list(range(ord('¡'), ord('¬') + 1))
-                 + list(range(ord('®'), ord('ÿ') + 1)))
-    mapping, shifted = {}, 0
-    for b in range(256):
-        if b in printable:
-            mapping[b] = chr(b)
-        else:
-            mapping[b] = chr(256 + shifted)
-            shifted += 1
-    return mapping
-
-
-BYTE_TO_UNICODE = bytes_to_unicode()
-UNICODE_TO_BYTE = {ch: b for b, ch in BYTE_TO_UNICODE.items()}
+SHORT_WORD_BYTES = 64   # words up to this long go to `merge_short` (faster there), longer ones to `merge_long`
 
 
 def special_token_regex(special_tokens):
@@ -161,6 +136,60 @@ def pop_best_pair(heap, pair_counts):
         if count > 0:
             heapq.heappush(heap, (-count, pair))
     return None
+
+
+def merge_short(ids, rank_of, merged_ids) -> list[int]:
+    """Apply the merges to the token ids of one word, lowest rank first, leftmost first.
+
+    rank_of(pair) is the pair's merge rank (None: no merge); merged_ids[rank] is the token it makes.
+    Keeps the rank of every adjacent pair in a list, so each step is a C-level min() and index()
+    and a merge only recomputes the two ranks next to it. Every step scans the whole word, so a word
+    of n bytes takes up to n^2 steps: the fastest way for ordinary words, hopeless for 20,000 dashes."""
+    ranks = list(map(rank_of, zip(ids, ids[1:]), repeat(NO_MERGE)))   # ranks[i]: pair (ids[i], ids[i+1])
+    while ranks:
+        rank = min(ranks)
+        if rank == NO_MERGE:
+            break
+        i = ranks.index(rank)
+        new = ids[i] = merged_ids[rank]
+        del ids[i + 1], ranks[i]
+        if i > 0:
+            ranks[i - 1] = rank_of((ids[i - 1], new), NO_MERGE)
+        if i < len(ranks):
+            ranks[i] = rank_of((new, ids[i + 1]), NO_MERGE)
+    return ids
+
+
+def merge_long(ids, rank_of, merged_ids) -> list[int]:
+    """The same merges in O(n log n) for a word of n bytes, as fast BPE encoders do it.
+
+    The symbols form a linked list (next/prev hold positions in the original word, a merged-away
+    symbol becomes None), so a merge is O(1) and nothing shifts. The candidate merges wait in a heap
+    of (rank, position of the left symbol): the top is the lowest rank, leftmost among equal ranks,
+    the very pair merge_short would pick. A merge pushes the (at most two) pairs it creates and does
+    not look for the entries it invalidates; an entry is checked when it comes to the top instead,
+    and skipped when its pair is no longer there (its rank is no longer the rank of the pair at its
+    position). Each merge pushes at most two entries, so the heap never holds more than 3n."""
+    n = len(ids)
+    ids = ids + [None]                                   # a sentinel after the last symbol
+    nxt, prev = list(range(1, n + 1)), list(range(-1, n - 1))
+    heap = [(rank, i) for i, rank in enumerate(map(rank_of, zip(ids, ids[1:]))) if rank is not None]
+    heapq.heapify(heap)
+    while heap:
+        rank, i = heapq.heappop(heap)
+        j = nxt[i]
+        if rank_of((ids[i], ids[j])) != rank:          # stale: i or j was merged since the push
+            continue
+        new = ids[i] = merged_ids[rank]
+        ids[j] = None
+        k = nxt[i] = nxt[j]
+        if k < n:
+            prev[k] = i
+            if (right := rank_of((new, ids[k]))) is not None:
+                heapq.heappush(heap, (right, i))
+        if (p := prev[i]) >= 0 and (left := rank_of((ids[p], new))) is not None:
+            heapq.heappush(heap, (left, p))
+    return [t for t in ids if t is not None]
 
 
 class _WordCache(dict):
@@ -272,26 +301,12 @@ class BPETokenizer(Tokenizer):
         return self.special_tokens[self.eot_token]
 
     def _bpe(self, word: str) -> list[int]:
-        """Token ids of one pre-split word: apply the lowest-rank merge, leftmost first, until none applies.
-
-        Keeps the rank of every adjacent pair in a list, so each step is a C-level min() and index()
-        and a merge only recomputes the two ranks next to it. Merging one occurrence at a time,
-        leftmost first, is exactly what HF `tokenizers` does."""
-        byte_ids, rank_of, merged_ids = self.byte_ids, self.ranks.get, self.merged_ids   # locals: hot loop
-        ids = [byte_ids[b] for b in word.encode('utf-8')]
-        ranks = list(map(rank_of, zip(ids, ids[1:]), repeat(NO_MERGE)))   # ranks[i]: pair (ids[i], ids[i+1])
-        while ranks:
-            rank = min(ranks)
-            if rank == NO_MERGE:
-                break
-            i = ranks.index(rank)
-            new = ids[i] = merged_ids[rank]
-            del ids[i + 1], ranks[i]
-            if i > 0:
-                ranks[i - 1] = rank_of((ids[i - 1], new), NO_MERGE)
-            if i < len(ranks):
-                ranks[i] = rank_of((new, ids[i + 1]), NO_MERGE)
-        return ids
+        """Token ids of one pre-split word: apply the lowest-rank merge, leftmost first, until none
+        applies (merging one occurrence at a time, leftmost first, is exactly what HF `tokenizers`
+        does). Two ways to do it that give the same ids: see merge_short and merge_long."""
+        ids = [self.byte_ids[b] for b in word.encode('utf-8')]
+        merge = merge_short if len(ids) <= SHORT_WORD_BYTES else merge_long
+        return merge(ids, self.ranks.get, self.merged_ids)
 
     def encode_ordinary(self, text: str) -> list[int]:
         """Encode text without looking for special tokens (their text is encoded as ordinary text)."""
@@ -357,152 +372,16 @@ class BPETokenizer(Tokenizer):
     # GPT-2 / Hugging Face format
 
     def save_pretrained(self, folder):
-        """Write vocab.json, merges.txt, special_tokens_map.json and tokenizer_config.json, the files
-        HF `GPT2Tokenizer.from_pretrained(folder)` reads. The end-of-text token is also bos/eos/unk,
-        as in GPT-2; other specials are 'additional_special_tokens'."""
-        folder = Path(folder)
-        folder.mkdir(parents=True, exist_ok=True)
-        special_of = {i: s for s, i in self.special_tokens.items()}
-        names = [special_of.get(i) or ''.join(BYTE_TO_UNICODE[b] for b in token)
-                 for i, token in enumerate(self.vocab)]
-        vocab_json = {name: i for i, name in enumerate(names)}
-        _write_json(folder / 'vocab.json', vocab_json)
-        merge_lines = [f'{names[a]} {names[b]}\n' for a, b in self.merges]
-        (folder / 'merges.txt').write_text('#version: 0.2\n' + ''.join(merge_lines), encoding='utf-8')
-        roles = {}
-        if self.eot_token in self.special_tokens:
-            roles = {'bos_token': self.eot_token, 'eos_token': self.eot_token, 'unk_token': self.eot_token}
-        roles['additional_special_tokens'] = [s for s in self.special_tokens if s != self.eot_token]
-        config = {'tokenizer_class': 'GPT2Tokenizer', 'add_prefix_space': False, 'errors': 'replace',
-                  **roles,
-                  'added_tokens_decoder': {str(i): {'content': s, 'special': True, 'lstrip': False,
-                                                    'rstrip': False, 'normalized': False, 'single_word': False}
-                                           for s, i in self.special_tokens.items()}}
-        _write_json(folder / 'special_tokens_map.json', roles)
-        _write_json(folder / 'tokenizer_config.json', config)
+        """Write the tokenizer as a GPT-2 / Hugging Face folder (vocab.json, merges.txt, ...),
+        readable by HF `GPT2Tokenizer.from_pretrained(folder)`; see tokenizer/gpt2_files.py."""
+        gpt2_files.write_folder(folder, self.vocab, self.merges, self.special_tokens, self.eot_token)
 
     @classmethod
     def from_pretrained(cls, folder) -> 'BPETokenizer':
-        """Load a GPT-2 style tokenizer folder: vocab.json + merges.txt, and the special tokens named in
-        added_tokens.json / special_tokens_map.json / tokenizer_config.json when those exist.
-        As in HF `GPT2Tokenizer`: '<|endoftext|>' is the bos/eos/unk token unless these files say
-        otherwise, and a named special token that the vocabulary lacks is appended to it.
-        The eos token is this tokenizer's end-of-text token (eot_id)."""
-        folder = Path(folder)
-        if not folder.is_dir():
-            raise FileNotFoundError(f'tokenizer folder {folder} does not exist; '
-                                    'it should hold vocab.json and merges.txt')
-        for name in ('vocab.json', 'merges.txt'):
-            if not (folder / name).is_file():
-                raise FileNotFoundError(f'{folder / name} is missing: a GPT-2 tokenizer folder needs '
-                                        'vocab.json and merges.txt')
-        token_to_id = _read_json(folder / 'vocab.json', required=True)
-        if not (isinstance(token_to_id, dict) and all(isinstance(i, int) for i in token_to_id.values())):
-            raise ValueError(f'{folder / "vocab.json"} must be a JSON object mapping token strings to integer ids')
-        special_tokens, eot = _read_special_tokens(folder, token_to_id)
-        vocab = _vocab_from_token_ids(folder / 'vocab.json', token_to_id, special_tokens)
-        merges = _read_merges(folder / 'merges.txt', token_to_id)
+        """Load a GPT-2 / Hugging Face tokenizer folder (vocab.json + merges.txt, and the optional
+        special-token files); its eos token becomes this tokenizer's end-of-text token (eot_id)."""
+        vocab, merges, special_tokens, eot = gpt2_files.read_folder(folder)
         try:
             return cls(vocab, merges, special_tokens, eot)
         except ValueError as e:
             raise ValueError(f'tokenizer folder {folder}: {e}') from None
-
-
-def _read_special_tokens(folder: Path, token_to_id: dict) -> tuple[dict, str]:
-    """({special text: id}, the eos text) from the optional HF files in folder. Adds the tokens that
-    these files add on top of vocab.json to token_to_id."""
-    added = _read_json(folder / 'added_tokens.json') or {}
-    config = _read_json(folder / 'tokenizer_config.json') or {}
-    roles = _read_json(folder / 'special_tokens_map.json') or {}
-    if not all(isinstance(x, dict) for x in (added, config, roles)):
-        raise ValueError(f'added_tokens.json, special_tokens_map.json and tokenizer_config.json in {folder} '
-                         'must each be a JSON object')
-    if not all(isinstance(i, int) for i in added.values()):
-        raise ValueError(f'{folder / "added_tokens.json"} must map token strings to integer ids')
-    # tokens added on top of vocab.json: in added_tokens.json, or with their id in tokenizer_config.json
-    token_to_id.update(added)
-    for i, token in config.get('added_tokens_decoder', {}).items():
-        token_to_id.setdefault(_token_text(token), int(i))
-
-    def role(key):        # the token named for a role (bos_token, ...); GPT-2's default for bos/eos/unk
-        for source in (roles, config):
-            if key in source:
-                return source[key]
-        return Tokenizer.eot_token if key in ('bos_token', 'eos_token', 'unk_token') else None
-
-    specials = [_token_text(t) for t in config.get('added_tokens_decoder', {}).values()] + list(added)
-    specials += [_token_text(role(key)) for key in SPECIAL_TOKEN_ROLES if role(key)]
-    specials += [_token_text(t) for t in role('additional_special_tokens') or []]
-    special_tokens = {}
-    for s in specials:
-        if s not in token_to_id:               # named but not in the vocabulary: HF appends it
-            token_to_id[s] = len(token_to_id)
-        special_tokens[s] = token_to_id[s]
-    return special_tokens, _token_text(role('eos_token') or Tokenizer.eot_token)
-
-
-def _vocab_from_token_ids(path: Path, token_to_id: dict, special_tokens: dict) -> list[bytes]:
-    """The token bytes by id; the ids must run 0..N-1, each once. vocab.json writes a token in
-    GPT-2's byte-to-unicode alphabet (one character per byte), a special token as its text."""
-    id_to_token = {}
-    for token, i in token_to_id.items():
-        if i in id_to_token:
-            raise ValueError(f'{path}: id {i} is used by both {id_to_token[i]!r} and {token!r}')
-        id_to_token[i] = token
-    gaps = sorted(set(range(len(id_to_token))) - set(id_to_token))
-    if gaps:
-        raise ValueError(f'{path}: ids must run from 0 to {len(id_to_token) - 1} without gaps; missing {gaps[:10]}')
-    vocab = []
-    for i in range(len(id_to_token)):
-        token = id_to_token[i]
-        if token in special_tokens:
-            vocab.append(token.encode('utf-8'))
-        elif all(ch in UNICODE_TO_BYTE for ch in token):
-            vocab.append(bytes(UNICODE_TO_BYTE[ch] for ch in token))
-        else:
-            raise ValueError(f"{path}: token {token!r} (id {i}) is not written in GPT-2's byte-to-unicode "
-                             'alphabet and is not declared a special token')
-    return vocab
-
-
-def _read_merges(path: Path, token_to_id: dict) -> list[tuple[int, int]]:
-    """merges.txt: an optional '#version' line, then one merge per line, 'left right' in rank order."""
-    merges = []
-    for lineno, line in enumerate(_read_text(path).split('\n'), 1):
-        line = line.removesuffix('\r')
-        if (lineno == 1 and line.startswith('#version')) or not line:
-            continue
-        parts = line.split(' ')
-        if len(parts) != 2 or parts[0] not in token_to_id or parts[1] not in token_to_id:
-            raise ValueError(f'{path} line {lineno} ({line!r}) is not two tokens of vocab.json separated by one space')
-        if parts[0] + parts[1] not in token_to_id:
-            raise ValueError(f'{path} line {lineno} ({line!r}) makes the token {parts[0] + parts[1]!r}, '
-                             'which vocab.json does not have')
-        merges.append((token_to_id[parts[0]], token_to_id[parts[1]]))
-    return merges
-
-
-def _token_text(token) -> str:
-    """HF config files write a token either as its text or as {'content': text, ...}."""
-    return token['content'] if isinstance(token, dict) else token
-
-
-def _write_json(path: Path, obj):
-    path.write_text(json.dumps(obj, ensure_ascii=False, indent=1), encoding='utf-8')
-
-
-def _read_text(path: Path) -> str:
-    try:
-        return path.read_text(encoding='utf-8')
-    except UnicodeDecodeError as e:
-        raise ValueError(f'{path} is not valid UTF-8 text ({e})') from None
-
-
-def _read_json(path: Path, required=False):
-    """The parsed JSON file, or None if it is optional and absent; a clear error if it is corrupt."""
-    if not path.is_file() and not required:
-        return None
-    try:
-        return json.loads(_read_text(path))
-    except json.JSONDecodeError as e:
-        raise ValueError(f'{path} is not valid JSON ({e})') from None

@@ -42,3 +42,18 @@ def train_reference(text, vocab_size, special_tokens=('<|endoftext|>',)):
         vocab.append(vocab[pair[0]] + vocab[pair[1]])
         merges.append(pair)
     return vocab, merges
+
+
+def encode_word_reference(vocab, merges, word):
+    """Token ids of one pre-split word, the obvious way: look at every adjacent pair, merge the one
+    with the lowest rank (leftmost if it occurs more than once), start over. A pair listed twice in
+    `merges` keeps its last rank, as in HF tokenizers. Quadratic: for tests on short words only."""
+    rank = {tuple(pair): r for r, pair in enumerate(merges)}
+    token_id = {token: i for i, token in enumerate(vocab)}
+    ids = [token_id[bytes([b])] for b in word.encode('utf-8')]
+    while True:
+        candidates = [(rank[pair], i) for i, pair in enumerate(zip(ids, ids[1:])) if pair in rank]
+        if not candidates:
+            return ids
+        _, i = min(candidates)
+        ids[i:i + 2] = [token_id[vocab[ids[i]] + vocab[ids[i + 1]]]]

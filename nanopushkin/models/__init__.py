@@ -17,20 +17,27 @@ from .rnn import RNN, RNNConfig
 
 MODEL_TYPES = ('linear', 'rnn', 'gru', 'lstm', 'gpt')
 
-_MODELS = {
-    'linear': (LinearConfig, NGramMLP),
-    'rnn': (RNNConfig, RNN),
-    'gru': (RNNConfig, RNN),
-    'lstm': (RNNConfig, RNN),
-    'gpt': (GPTConfig, GPT),
+# Per model type, in one place: its config dataclass (which holds the defaults), its module, and
+# the TrainConfig keys that feed the config. A TrainConfig key left at None keeps the default.
+# (A GPT's block_size is the training block_size: its position embeddings cover what it trains on.)
+MODELS = {
+    'linear': (LinearConfig, NGramMLP, ('context', 'n_layer', 'n_embd', 'n_hidden', 'dropout')),
+    'rnn': (RNNConfig, RNN, ('n_layer', 'n_embd', 'n_hidden', 'dropout', 'fused')),
+    'gru': (RNNConfig, RNN, ('n_layer', 'n_embd', 'n_hidden', 'dropout', 'fused')),
+    'lstm': (RNNConfig, RNN, ('n_layer', 'n_embd', 'n_hidden', 'dropout', 'fused')),
+    'gpt': (GPTConfig, GPT, ('n_layer', 'n_head', 'n_embd', 'dropout', 'bias', 'block_size')),
 }
+
+
+def _check_model_type(model_type):
+    if model_type not in MODEL_TYPES:
+        raise ValueError(f"unknown model type {model_type!r}; valid types: {', '.join(MODEL_TYPES)}")
 
 
 def build_model(model_type, model_args):
     """A freshly initialised model of the given type; model_args are its config's fields."""
-    if model_type not in MODEL_TYPES:
-        raise ValueError(f"unknown model type {model_type!r}; valid types: {', '.join(MODEL_TYPES)}")
-    config_cls, model_cls = _MODELS[model_type]
+    _check_model_type(model_type)
+    config_cls, model_cls, _ = MODELS[model_type]
     fields = {f.name: f for f in dataclasses.fields(config_cls)}
     unknown = sorted(set(model_args) - set(fields))
     if unknown:
@@ -47,15 +54,19 @@ def build_model(model_type, model_args):
     return model_cls(config_cls(**model_args))
 
 
+def model_hyperparameters(cfg) -> dict:
+    """The values of the TrainConfig keys that define the model cfg.model, defaults filled in."""
+    _check_model_type(cfg.model)
+    config_cls, _, keys = MODELS[cfg.model]
+    defaults = {f.name: f.default for f in dataclasses.fields(config_cls)}
+    return {key: defaults[key] if getattr(cfg, key) is None else getattr(cfg, key) for key in keys}
+
+
 def model_args_from_config(cfg, vocab_size):
-    """The TrainConfig fields that define the model cfg.model, as build_model's model_args."""
-    if cfg.model not in MODEL_TYPES:
-        raise ValueError(f"unknown model type {cfg.model!r}; valid types: {', '.join(MODEL_TYPES)}")
-    if cfg.model == 'linear':
-        return dict(vocab_size=vocab_size, context=cfg.context, n_embd=cfg.n_embd,
-                    n_hidden=cfg.n_hidden, n_layer=cfg.n_layer, dropout=cfg.dropout)
-    if cfg.model == 'gpt':
-        return dict(vocab_size=vocab_size, block_size=cfg.block_size, n_layer=cfg.n_layer,
-                    n_head=cfg.n_head, n_embd=cfg.n_embd, dropout=cfg.dropout, bias=cfg.bias)
-    return dict(vocab_size=vocab_size, cell=cfg.model, n_embd=cfg.n_embd, n_hidden=cfg.n_hidden,
-                n_layer=cfg.n_layer, dropout=cfg.dropout, fused=cfg.fused)
+    """build_model's model_args for the model cfg.model: every field of its config, so a checkpoint
+    says the whole model even if a default here changes later."""
+    args = {'vocab_size': vocab_size, **model_hyperparameters(cfg)}
+    config_cls, _, _ = MODELS[cfg.model]
+    if config_cls is RNNConfig:
+        args['cell'] = cfg.model
+    return dataclasses.asdict(config_cls(**args))
