@@ -133,7 +133,7 @@ training_slots = None  # a Semaphore(cfg.jobs), set in main()
 
 
 def train_command(arch, overrides):
-    args = [f'--{k}={v}' for k, v in overrides.items()]
+    args = [f'--{k}={v}' for k, v in {**overrides, 'threads': 1}.items()]
     return [sys.executable, 'train.py', f'config/{arch}.py', *args]
 
 
