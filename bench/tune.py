@@ -133,7 +133,8 @@ training_slots = None  # a Semaphore(cfg.jobs), set in main()
 
 
 def train_command(arch, overrides):
-    args = [f'--{k}={v}' for k, v in {**overrides, 'threads': 1}.items()]
+    # one thread (the budget is per thread); overwrite: a run not in results.json never finished
+    args = [f'--{k}={v}' for k, v in {**overrides, 'threads': 1, 'overwrite': True}.items()]
     return [sys.executable, 'train.py', f'config/{arch}.py', *args]
 
 

@@ -5,6 +5,7 @@
     python compare.py --search=4                         # + 4 random configs per architecture
     python compare.py --max_tokens=2000000               # budget in tokens seen instead of seconds
     python compare.py --scaling=1M,3M,10M                # every architecture at each token budget
+    python compare.py --scaling=1M,3M,10M --report_only  # the report of the runs finished so far
     python compare.py --quick                            # smoke test: 160k tokens per run, ~2 min in all
 
 What makes it fair: every run goes through the same `train(config)` loop, reads the same prepared
@@ -82,6 +83,7 @@ class CompareConfig:
     max_tokens: int = 0                     # budget in training tokens instead (0: use budget_seconds)
     scaling: str = ''                       # token budgets, e.g. '1M,3M,10M': every arch at each one
     scaling_axes: str = 'tokens,flops,seconds'  # x axes of scaling.png (any of these, in this order)
+    report_only: bool = False               # train nothing: report the runs that have finished
     search: int = 0                         # this many random configs per architecture (SEARCH_SPACE)
     quick: bool = False                     # smoke test: QUICK_MAX_TOKENS per run, short evals
     name: str = ''                          # results/<name>; '' names it after the arguments
@@ -528,7 +530,8 @@ def results_table(results: dict) -> str:
     for r in results['runs']:
         if r['status'] != 'done':
             message = ' '.join(r['error'].replace('|', '/').split())
-            rows.append([r['run_id'], r['model'], r['tokenizer'], '—', f'failed: {message}'] + blank
+            status = 'not run' if r['status'] == 'not run' else 'failed'
+            rows.append([r['run_id'], r['model'], r['tokenizer'], '—', f'{status}: {message}'] + blank
                         + [hyperparameters(r['config'])])
     for tokenizer, bpc in results['unigram_bits_per_char'].items():
         rows.append([f'unigram ({tokenizer})', 'unigram', tokenizer, '—', '—', fmt(bpc)] + blank)
@@ -764,7 +767,10 @@ def compare(settings: CompareConfig, command: str = '') -> dict:
     folder.mkdir(parents=True, exist_ok=True)
     for i, run in enumerate(runs, 1):
         print(f'--- run {i}/{len(runs)}: {run.run_id}')
-        record = train_run(run)
+        if settings.report_only and not is_finished(run):  # e.g. still training in another process
+            record = {'status': 'not run', 'error': 'not trained yet'}
+        else:
+            record = train_run(run)
         if record['status'] == 'done':
             try:
                 record = sample_and_measure(run, settings, record)

@@ -3,6 +3,7 @@ resuming finished runs, and failed runs reported without stopping the others."""
 import dataclasses
 import json
 import math
+import shutil
 import subprocess
 import sys
 
@@ -199,6 +200,18 @@ def test_scaling_mode_runs_every_arch_at_every_token_budget(tiny_corpus_dir, tmp
     assert f'| char-gpt | {gpt[0]} | {gpt[1]} |' in table
     monkeypatch.setattr(cmp, 'train', lambda config: pytest.fail('a finished run was trained again'))
     assert compare(settings)['runs'] == results['runs']
+    # --report_only with a larger budget added: the finished runs reported, the new ones not trained
+    more = dataclasses.replace(settings, scaling=f'{budgets[0]},{budgets[1]},{2 * TOKENS}', report_only=True,
+                               name='more')
+    shutil.copytree(folder, tmp_path / 'results' / 'more')
+    for path in (tmp_path / 'results' / 'more' / 'runs').glob('*/compare.json'):  # the same runs, moved
+        path.write_text(path.read_text().replace(results['name'], 'more'))
+    reported = rows_by_id(compare(more))
+    big = cmp.human(2 * TOKENS)
+    assert {reported[f'char-{arch}-{big}tok']['status'] for arch in ('linear', 'gpt')} == {'not run'}
+    assert reported[f'char-gpt-{names[1]}tok']['val_bits_per_char'] == rows[f'char-gpt-{names[1]}tok']['val_bits_per_char']
+    table = (tmp_path / 'results' / 'more' / 'results.md').read_text(encoding='utf-8')
+    assert f'| char-gpt | {gpt[0]} | {gpt[1]} | — |' in table and 'not run: not trained yet' in table
 
 
 @pytest.mark.parametrize('changes, message', [
