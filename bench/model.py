@@ -3,7 +3,8 @@ Speed of our models next to the references, same config, same batch, same device
 
   1. GPT training step (forward + backward + AdamW) vs HF transformers' GPT2LMHeadModel (SDPA attention)
   2. GPT greedy generation with our KV cache (step()) vs HF generate(use_cache=True) and vs
-     recomputing the whole context for every new token
+     recomputing the whole context for every new token; and, at block 128, generation far past
+     the context window (step() re-encodes half a window once per half window) vs inside it
   3. RNN/GRU/LSTM training step: the fused kernel vs our hand-written cells (the same weights)
 
 Candidates are timed in alternating rounds and the median is reported, so a busy machine slows
@@ -45,6 +46,8 @@ class BenchConfig:
     train_len: int = 128
     prompt_len: int = 32        # generation: batch of 1, prompt_len tokens then max_new_tokens
     max_new_tokens: int = 200
+    window_block_size: int = 128  # generation past the window: a GPT with this context length,
+    window_new_tokens: int = 1000 # prompt_len + this many new tokens
     # the recurrent models
     rnn_vocab_size: int = 128
     rnn_n_embd: int = 64
@@ -150,6 +153,20 @@ def bench_gpt_generation(cfg, gpt, dtype):
             (what, *ours, 'forward() on the whole context', new / sec['recompute'], 5.0)]
 
 
+def bench_gpt_past_the_window(cfg, dtype):
+    """Tokens/s generating far past block_size next to tokens/s inside it, same model."""
+    gpt = build_model('gpt', dict(vocab_size=cfg.vocab_size, block_size=cfg.window_block_size,
+                                  n_layer=cfg.n_layer, n_head=cfg.n_head, n_embd=cfg.n_embd, bias=True))
+    gpt = gpt.to(device=cfg.device, dtype=dtype).eval()
+    prompt = torch.randint(0, cfg.vocab_size, (1, cfg.prompt_len), device=cfg.device)
+    inside, past = cfg.window_block_size - cfg.prompt_len, cfg.window_new_tokens
+    sec, _ = race({'inside': lambda: generate_with_cache(gpt, prompt, inside),
+                   'past': lambda: generate_with_cache(gpt, prompt, past)}, cfg.rounds, cfg.device)
+    return [(f'GPT greedy generation at block {cfg.window_block_size}, batch 1',
+             f'{cfg.prompt_len} prompt + {past} new tokens (past the window)', past / sec['past'],
+             f'{cfg.prompt_len} prompt + {inside} new tokens (inside it)', inside / sec['inside'], 0.7)]
+
+
 def bench_recurrent(cfg, cell, dtype):
     args = dict(vocab_size=cfg.rnn_vocab_size, n_embd=cfg.rnn_n_embd, n_hidden=cfg.rnn_n_hidden,
                 n_layer=cfg.rnn_n_layer, fused=True)
@@ -187,6 +204,7 @@ def main():
 
     rows = bench_gpt_training(cfg, gpt, dtype)
     rows += bench_gpt_generation(cfg, gpt, dtype)  # HF gets a fresh copy: training moved the weights
+    rows += bench_gpt_past_the_window(cfg, dtype)
     for cell in ('rnn', 'gru', 'lstm'):
         rows += bench_recurrent(cfg, cell, dtype)
 

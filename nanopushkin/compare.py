@@ -4,6 +4,8 @@
     python compare.py --tokenizers=char,bpe1410,bpe4096  # the same five on three tokenizers
     python compare.py --search=4                         # + 4 random configs per architecture
     python compare.py --max_tokens=2000000               # budget in tokens seen instead of seconds
+    python compare.py --scaling=1M,3M,10M                # every architecture at each token budget
+    python compare.py --scaling=1M,3M,10M --report_only  # the report of the runs finished so far
     python compare.py --quick                            # smoke test: 160k tokens per run, ~2 min in all
 
 What makes it fair: every run goes through the same `train(config)` loop, reads the same prepared
@@ -24,6 +26,12 @@ the openings of the held-out verse works, next to held-out Pushkin verse and the
 A time budget is the same number of seconds on every device, so on a GPU the same command trains
 every model on many more tokens (and on a busy machine on fewer: use a token budget when numbers
 must be reproducible across machines). Tokens per iteration come from each config file.
+
+The scaling mode (`--scaling=1M,3M,10M`) asks which architecture wins at which budget: each
+config at each token budget, its learning rate decaying over that budget (the model is the same
+at every budget: only how long it trains changes), and scaling.png plots the final held-out
+bits/char against training compute, one line per architecture, on the axes --scaling_axes names:
+tokens seen, training FLOPs (training_flops below) or wall-clock seconds (this machine's).
 
 Everything lands in results/<name>/ (name: tokenizers, budget, search and architectures, e.g.
 char-300s): results.md (the table), results.json, curves.png (validation bits/char against tokens
@@ -52,6 +60,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+import torch.nn as nn
 from matplotlib.figure import Figure      # no pyplot: no window, no global state
 
 from nanopushkin.checkpoint import load_checkpoint, read_log
@@ -59,7 +68,8 @@ from nanopushkin.config import ConfigError, TrainConfig, parse_args
 from nanopushkin.corpus import VAL_WORKS, clean_text, find_corpus, read_works
 from nanopushkin.data import Dataset, load_meta, unigram_bits_per_char
 from nanopushkin.devices import resolve_device
-from nanopushkin.models import model_hyperparameters
+from nanopushkin.models import build_model, model_args_from_config, model_hyperparameters
+from nanopushkin.models.gpt import GPTConfig
 from nanopushkin.prepare import dataset_name, prepare_dataset
 from nanopushkin.sampling import SampleOptions, generate
 from nanopushkin.style import known_word_share, load_meter, repetition_metrics, score_texts, split_contrast
@@ -75,6 +85,9 @@ class CompareConfig:
     tokenizers: str = 'char'                # datasets: char, word<N>, bpe<N> (made if missing)
     budget_seconds: float = 300.0           # training wall-clock per run (the default budget)
     max_tokens: int = 0                     # budget in training tokens instead (0: use budget_seconds)
+    scaling: str = ''                       # token budgets, e.g. '1M,3M,10M': every arch at each one
+    scaling_axes: str = 'tokens,flops,seconds'  # x axes of scaling.png (any of these, in this order)
+    report_only: bool = False               # train nothing: report the runs that have finished
     search: int = 0                         # this many random configs per architecture (SEARCH_SPACE)
     quick: bool = False                     # smoke test: QUICK_MAX_TOKENS per run, short evals
     name: str = ''                          # results/<name>; '' names it after the arguments
@@ -199,18 +212,35 @@ def tokenizer_spec(name) -> tuple[str, int | None, str]:
     return kind, vocab_size, dataset_name(kind, vocab_size)
 
 
-def with_budget(cfg: TrainConfig, settings: CompareConfig) -> TrainConfig:
-    """`cfg` stopped by the comparison's budget, its learning rate decaying over exactly that budget.
+def parse_budgets(text) -> list[int]:
+    """'300k,1M,3M' -> [300000, 1000000, 3000000]: the token budgets of --scaling."""
+    budgets = []
+    for item in split_list(text, 'scaling'):
+        number, unit = (item[:-1], item[-1].upper()) if item[-1].upper() in 'KMG' else (item, '')
+        try:
+            value = float(number) * {'': 1, 'K': 1e3, 'M': 1e6, 'G': 1e9}[unit]
+        except ValueError:
+            value = 0
+        if value < 1:
+            raise ConfigError(f'--scaling takes token budgets like 300k,1M,3M; got {item!r}')
+        budgets.append(int(value))
+    return sorted(budgets)
+
+
+def with_budget(cfg: TrainConfig, settings: CompareConfig, max_tokens: int = 0) -> TrainConfig:
+    """`cfg` stopped by the comparison's budget (or by max_tokens, a scaling run's), its learning rate
+    decaying over exactly that budget.
 
     A token budget is a number of iterations (tokens per iteration are fixed), so max_iters and
     lr_decay_iters say it directly. A time budget has no iteration count known in advance: the
     trainer then runs the cosine over the fraction of max_seconds used, and max_iters only has to
     be out of reach.
     """
-    if settings.max_tokens:
+    max_tokens = max_tokens or settings.max_tokens
+    if max_tokens:
         tokens_per_iter = cfg.batch_size * cfg.block_size * cfg.gradient_accumulation_steps
-        iters = math.ceil(settings.max_tokens / tokens_per_iter)
-        return dataclasses.replace(cfg, max_tokens=settings.max_tokens, max_seconds=0.0,
+        iters = math.ceil(max_tokens / tokens_per_iter)
+        return dataclasses.replace(cfg, max_tokens=max_tokens, max_seconds=0.0,
                                    max_iters=iters, lr_decay_iters=iters)
     return dataclasses.replace(cfg, max_seconds=settings.budget_seconds, max_tokens=0,
                                max_iters=UNREACHABLE_ITERS, lr_decay_iters=UNREACHABLE_ITERS)
@@ -227,23 +257,25 @@ def plan_runs(settings: CompareConfig) -> list[Run]:
                   eval_iters=settings.eval_iters, init_from='scratch', eval_only=False, progress=False,
                   plot=False)
     extra_args = ['--' + arg for arg in settings.train_args.split()]
+    budgets = parse_budgets(settings.scaling) if settings.scaling else [0]  # 0: the comparison's budget
     runs = []
     for tokenizer in tokenizers:
         data_dir = str(Path(settings.data_root) / tokenizer)
         for arch in archs:
             base = parse_args(TrainConfig, [str(config_file(arch))] + extra_args)
-            variants = [(f'{tokenizer}-{Path(arch).stem}', {})]
+            variants = [(f'{tokenizer}-{Path(arch).stem}' + (f'-{human(b)}tok' if b else ''), {}, b)
+                        for b in budgets]
             for k in range(1, settings.search + 1):
                 if base.model not in SEARCH_SPACE:
                     raise ConfigError(f'no search space for model type {base.model!r}')
                 # the same random configs for every tokenizer: seeded by arch and index only
                 rng = random.Random(f'{settings.seed}-{Path(arch).stem}-{k}')
                 variants.append((f'{tokenizer}-{Path(arch).stem}-search{k}',
-                                 sample_search_config(base.model, rng)))
-            for run_id, point in variants:
+                                 sample_search_config(base.model, rng), 0))
+            for run_id, point, max_tokens in variants:
                 out_dir = str(Path(settings.results_dir) / settings.name / 'runs' / run_id)
                 config = dataclasses.replace(base, **point, **common, data_dir=data_dir, out_dir=out_dir)
-                config = with_budget(config, settings)
+                config = with_budget(config, settings, max_tokens)
                 try:
                     check_config(config)
                 except ValueError as e:
@@ -472,12 +504,32 @@ def run_result(run: Run, record: dict) -> dict:
     for key in ('val_loss', 'best_val_loss', 'val_bits_per_char', 'num_params', 'iters', 'tokens',
                 'elapsed', 'tokens_per_sec'):
         row[key] = done.get(key)
+    row['flops'] = training_flops(run.config, done['tokens'])
+    row['max_tokens'] = run.config.max_tokens
     row['curve'] = [{'tokens': e['tokens'], 'elapsed': e['elapsed'], 'val_bits_per_char': e['val_bits_per_char']}
                     for e in log if e.get('event') == 'eval']
     row['sample'] = record.get('sample')
     row['verse_sample'] = record.get('verse_sample')
     row['extra'] = record.get('extra', {})
     return row
+
+
+def training_flops(cfg: TrainConfig, tokens) -> int:
+    """Floating-point operations of training on `tokens` tokens, as Kaplan et al. (2020) count them:
+    6 per token for every weight that multiplies (2 forward, 4 backward; embedding lookups and
+    biases are free, a tied output layer counts), plus for a GPT's attention
+    6 * n_layer * block_size * n_embd per token (scores and weighted sums over the context).
+    The same formula for every model, so the axis is fair; evaluations are not counted."""
+    with torch.device('meta'):  # shapes only: no memory, no initialisation
+        model = build_model(cfg.model, model_args_from_config(cfg, load_meta(cfg.data_dir)['vocab_size']))
+    lookups = {id(m.weight) for m in model.modules() if isinstance(m, nn.Embedding)}
+    outputs = {id(m.weight) for m in model.modules() if isinstance(m, nn.Linear)}
+    weights = sum(p.numel() for p in model.parameters()
+                  if p.dim() >= 2 and (id(p) not in lookups or id(p) in outputs))
+    per_token = 6 * weights
+    if isinstance(model.config, GPTConfig):
+        per_token += 6 * model.config.n_layer * cfg.block_size * model.config.n_embd
+    return per_token * tokens
 
 
 def model_summary(cfg: TrainConfig) -> dict:
@@ -535,7 +587,8 @@ def results_table(results: dict) -> str:
     for r in results['runs']:
         if r['status'] != 'done':
             message = ' '.join(r['error'].replace('|', '/').split())
-            rows.append([r['run_id'], r['model'], r['tokenizer'], '—', f'failed: {message}'] + blank
+            status = 'not run' if r['status'] == 'not run' else 'failed'
+            rows.append([r['run_id'], r['model'], r['tokenizer'], '—', f'{status}: {message}'] + blank
                         + [hyperparameters(r['config'])])
     for tokenizer, bpc in results['unigram_bits_per_char'].items():
         rows.append([f'unigram ({tokenizer})', 'unigram', tokenizer, '—', '—', fmt(bpc)] + blank)
@@ -550,12 +603,16 @@ def write_report(results: dict, folder: Path):
     settings = results['settings']
     budget = (f"{human(settings['max_tokens'])} training tokens per run" if settings['max_tokens']
               else f"{settings['budget_seconds']:g} s of training per run (wall clock, evaluations included)")
+    if settings['scaling']:
+        budget = f"each architecture at {settings['scaling']} training tokens"
     md = [f"# Comparison `{results['name']}`", '',
           f"Budget: {budget}; device: {results['device']}, torch {results['torch']}; seed {settings['seed']}; "
           f"validation on the held-out works every {settings['eval_interval']} iterations, "
           f"{settings['eval_iters']} batches each.", '',
           f"Command: `{results['command']}`", '',
           results_table(results), '',
+          *([scaling_table(results), '', '![bits per character against compute](scaling.png)', '']
+            if settings['scaling'] else []),
           'Bits per character = validation loss (nats per token) x tokens / characters / ln 2 of the '
           'validation split, the same scale for every tokenizer. The unigram rows are the no-context '
           'baseline: token frequencies alone.', '',
@@ -592,6 +649,8 @@ def write_report(results: dict, folder: Path):
     plot_curves(results, folder / 'curves.png')
     if settings['search']:
         plot_search(results, folder / 'search.png')
+    if settings['scaling']:
+        plot_scaling(results, folder / 'scaling.png')
 
 
 def plot_curves(results: dict, path: Path):
@@ -634,6 +693,56 @@ def plot_curves(results: dict, path: Path):
     fig.savefig(path, dpi=110)
 
 
+def scaling_points(results: dict) -> dict:
+    """{(arch, tokenizer): [finished rows in budget order]}: one line of the scaling plot each."""
+    lines = {}
+    for r in sorted(results['runs'], key=lambda r: r.get('max_tokens') or 0):
+        if r['status'] == 'done':
+            lines.setdefault((r['arch'], r['tokenizer']), []).append(r)
+    return lines
+
+
+def scaling_table(results: dict) -> str:
+    """Held-out bits/char per architecture (rows) and token budget (columns)."""
+    budgets = parse_budgets(results['settings']['scaling'])
+    header = ['model'] + [f'{human(b)} tokens' for b in budgets]
+    rows = []
+    for (arch, tokenizer), points in scaling_points(results).items():
+        by_budget = {r['max_tokens']: r['val_bits_per_char'] for r in points}
+        rows.append([f'{tokenizer}-{arch}'] + [fmt(by_budget.get(b)) for b in budgets])
+    for tokenizer, bpc in results['unigram_bits_per_char'].items():
+        rows.append([f'unigram ({tokenizer})'] + [fmt(bpc)] * len(budgets))
+    lines = [header, ['---'] * len(header)] + rows
+    return '\n'.join('| ' + ' | '.join(cells) + ' |' for cells in lines)
+
+
+SCALING_AXES = {'tokens': ('tokens', 'training tokens seen'),
+                'flops': ('flops', 'training FLOPs (6 x multiplying weights x tokens, + attention)'),
+                'seconds': ('elapsed', 'wall-clock seconds on this machine, evaluations included')}
+
+
+def plot_scaling(results: dict, path: Path):
+    """Final held-out bits/char against training compute, one line per architecture (a point per
+    budget), one panel per axis of --scaling_axes, the unigram baseline in gray."""
+    axes_names = split_list(results['settings']['scaling_axes'], 'scaling_axes')
+    fig = Figure(figsize=(5.5 * len(axes_names), 5), layout='constrained')
+    panels = fig.subplots(1, len(axes_names), sharey=True, squeeze=False)[0]
+    for ax, name in zip(panels, axes_names):
+        key, label = SCALING_AXES[name]
+        for i, ((arch, tokenizer), points) in enumerate(scaling_points(results).items()):
+            ax.plot([r[key] for r in points], [r['val_bits_per_char'] for r in points], 'o-',
+                    color=f'C{i % 10}', label=f'{tokenizer}-{arch}')
+        for tokenizer, bpc in results['unigram_bits_per_char'].items():
+            ax.axhline(bpc, color='gray', linewidth=0.8, linestyle='--', label=f'unigram ({tokenizer})')
+        ax.set_xscale('log')
+        ax.set(xlabel=label)
+        ax.grid(alpha=0.3, which='both')
+    panels[0].set(ylabel='held-out bits per character (end of training)')
+    panels[0].legend(fontsize=8)
+    fig.suptitle(f"nanoPushkin: {results['name']}")
+    fig.savefig(path, dpi=110)
+
+
 def plot_search(results: dict, path: Path):
     """Parameters against bits/char of every finished run: what size pays off within the budget."""
     fig = Figure(figsize=(7, 5), layout='constrained')
@@ -660,6 +769,8 @@ def default_name(settings: CompareConfig) -> str:
     """A results folder name that tells the comparisons apart: 'char-300s', 'char+bpe4096-2Mtok'..."""
     budget = ('quick' if settings.quick else f'{human(settings.max_tokens)}tok' if settings.max_tokens
               else f'{settings.budget_seconds:g}s')
+    if settings.scaling:
+        budget = 'scaling' + '+'.join(human(b) for b in parse_budgets(settings.scaling))
     parts = ['+'.join(tokenizer_spec(name)[2] for name in split_list(settings.tokenizers, 'tokenizers')), budget]
     if settings.search:
         parts.append(f'search{settings.search}')
@@ -700,6 +811,13 @@ def compare(settings: CompareConfig, command: str = '') -> dict:
     if settings.max_tokens < 0 or settings.search < 0 or (not settings.max_tokens and settings.budget_seconds <= 0):
         raise ConfigError('the budget must be positive (--budget_seconds=300 or --max_tokens=2000000) '
                           'and --search at least 0')
+    if settings.scaling and (settings.quick or settings.max_tokens or settings.search):
+        raise ConfigError('--scaling sets each run\'s token budget: use it without --quick, --max_tokens '
+                          'and --search')
+    unknown_axes = set(split_list(settings.scaling_axes, 'scaling_axes')) - set(SCALING_AXES)
+    if unknown_axes:
+        raise ConfigError(f'unknown --scaling_axes {", ".join(sorted(unknown_axes))}; use any of '
+                          f'{", ".join(SCALING_AXES)}')
     if not settings.name:
         settings = dataclasses.replace(settings, name=default_name(settings))
     folder = Path(settings.results_dir) / settings.name
@@ -716,7 +834,10 @@ def compare(settings: CompareConfig, command: str = '') -> dict:
     folder.mkdir(parents=True, exist_ok=True)
     for i, run in enumerate(runs, 1):
         print(f'--- run {i}/{len(runs)}: {run.run_id}')
-        record = train_run(run)
+        if settings.report_only and not is_finished(run):  # e.g. still training in another process
+            record = {'status': 'not run', 'error': 'not trained yet'}
+        else:
+            record = train_run(run)
         if record['status'] == 'done':
             try:
                 record = sample_and_measure(run, settings, record, pushkin_verse_counts)

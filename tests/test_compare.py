@@ -3,6 +3,7 @@ resuming finished runs, and failed runs reported without stopping the others."""
 import dataclasses
 import json
 import math
+import shutil
 import subprocess
 import sys
 
@@ -164,6 +165,63 @@ def test_time_budget_search_and_scatter_plot(tiny_corpus_dir, tmp_path):
         log = [json.loads(line) for line in (folder / 'runs' / row['run_id'] / 'log.jsonl').read_text().splitlines()]
         config = json.loads((folder / 'runs' / row['run_id'] / 'compare.json').read_text())['identity']['config']
         assert [e for e in log if e['event'] == 'eval'][-1]['lr'] == config['min_lr']
+
+
+def test_scaling_mode_runs_every_arch_at_every_token_budget(tiny_corpus_dir, tmp_path, monkeypatch):
+    """--scaling: each config at each token budget, its schedule ending at min_lr at that budget, the
+    FLOPs of each run from the same formula, the table and scaling.png; a rerun trains nothing."""
+    budgets = (TOKENS // 2, TOKENS)                        # 15 and 30 iterations of 64 tokens
+    settings = CompareConfig(archs='linear,gpt', scaling=f'{budgets[0]},{budgets[1]}', src=str(tiny_corpus_dir),
+                             data_root=str(tmp_path / 'data'), results_dir=str(tmp_path / 'results'),
+                             eval_interval=10, eval_iters=2, train_args=TINY, sample_chars=20, style_chars=40)
+    results = compare(settings)
+    names = [cmp.human(n) for n in budgets]
+    assert results['name'] == f'char-scaling{names[0]}+{names[1]}-linear+gpt'
+    folder = tmp_path / 'results' / results['name']
+    assert (folder / 'scaling.png').read_bytes()[:4] == b'\x89PNG'
+    rows = rows_by_id(results)
+    assert sorted(rows) == sorted(f'char-{arch}-{name}tok' for arch in ('linear', 'gpt') for name in names)
+    for arch in ('linear', 'gpt'):
+        small, large = (rows[f'char-{arch}-{name}tok'] for name in names)
+        assert small['status'] == large['status'] == 'done'
+        assert (small['tokens'], large['tokens']) == budgets
+        assert large['flops'] == 2 * small['flops'] > 0                       # one model, twice the tokens
+        run_dir = folder / 'runs' / small['run_id']
+        log = [json.loads(line) for line in (run_dir / 'log.jsonl').read_text().splitlines()]
+        config = json.loads((run_dir / 'compare.json').read_text())['identity']['config']
+        assert [e for e in log if e['event'] == 'eval'][-1]['lr'] == config['min_lr']  # decayed by its budget
+    # Kaplan's count for the tiny GPT (1 layer, 16 wide, block 16): 6 x (12 x 16^2 block weights
+    # + vocab x 16 of the tied output layer) + 6 x 1 x 16 x 16 for attention, per token
+    vocab = json.loads((tmp_path / 'data' / 'char' / 'meta.json').read_text())['vocab_size']
+    assert rows[f'char-gpt-{names[1]}tok']['flops'] == (6 * (12 * 16 * 16 + vocab * 16) + 6 * 16 * 16) * TOKENS
+    table = (folder / 'results.md').read_text(encoding='utf-8')
+    assert f'| model | {names[0]} tokens | {names[1]} tokens |' in table and 'scaling.png' in table
+    gpt = [f"{rows[f'char-gpt-{name}tok']['val_bits_per_char']:.3f}" for name in names]
+    assert f'| char-gpt | {gpt[0]} | {gpt[1]} |' in table
+    monkeypatch.setattr(cmp, 'train', lambda config: pytest.fail('a finished run was trained again'))
+    assert compare(settings)['runs'] == results['runs']
+    # --report_only with a larger budget added: the finished runs reported, the new ones not trained
+    more = dataclasses.replace(settings, scaling=f'{budgets[0]},{budgets[1]},{2 * TOKENS}', report_only=True,
+                               name='more')
+    shutil.copytree(folder, tmp_path / 'results' / 'more')
+    for path in (tmp_path / 'results' / 'more' / 'runs').glob('*/compare.json'):  # the same runs, moved
+        path.write_text(path.read_text().replace(results['name'], 'more'))
+    reported = rows_by_id(compare(more))
+    big = cmp.human(2 * TOKENS)
+    assert {reported[f'char-{arch}-{big}tok']['status'] for arch in ('linear', 'gpt')} == {'not run'}
+    assert reported[f'char-gpt-{names[1]}tok']['val_bits_per_char'] == rows[f'char-gpt-{names[1]}tok']['val_bits_per_char']
+    table = (tmp_path / 'results' / 'more' / 'results.md').read_text(encoding='utf-8')
+    assert f'| char-gpt | {gpt[0]} | {gpt[1]} | — |' in table and 'not run: not trained yet' in table
+
+
+@pytest.mark.parametrize('changes, message', [
+    (dict(scaling='1M,lots'), 'token budgets like'),
+    (dict(scaling='1M', search=2), 'without --quick'),
+    (dict(scaling='1M', scaling_axes='tokens,dollars'), 'unknown --scaling_axes dollars'),
+])
+def test_scaling_bad_arguments(changes, message, tmp_path):
+    with pytest.raises(ConfigError, match=message):
+        compare(dataclasses.replace(CompareConfig(), **changes, results_dir=str(tmp_path)))
 
 
 def test_learning_rate_follows_the_budget():

@@ -179,17 +179,45 @@ def test_linear_sees_exactly_its_context():
     torch.testing.assert_close(model(far)[0][0, :4], base[0, :4])  # causal: no peeking ahead
 
 
-def test_gpt_generation_past_block_size_uses_the_last_block_size_tokens():
+def test_gpt_generation_inside_the_window_is_nanogpts():
+    # greedy tokens from the KV cache == greedy tokens recomputing the whole context (nanoGPT's
+    # generate), up to the last position the window holds
     model = tiny_model('gpt', block_size=8)
-    idx = torch.randint(0, 11, (2, 20))
+    idx = torch.randint(0, 11, (2, 3))
+    logits, state = model.step(idx)
+    cached = idx
+    for _ in range(5):
+        cached = torch.cat([cached, logits.argmax(-1, keepdim=True)], dim=1)
+        logits, state = model.step(cached[:, -1:], state)
+    recomputed = idx
+    for _ in range(5):
+        recomputed = torch.cat([recomputed, model(recomputed)[0][:, -1].argmax(-1, keepdim=True)], dim=1)
+    assert torch.equal(cached, recomputed)
+    assert state['tokens'].shape == (2, 8)
+
+
+def test_gpt_generation_past_block_size_reencodes_the_last_half_window():
+    model = tiny_model('gpt', block_size=8)
+    idx = torch.randint(0, 11, (2, 30))
     logits, state = model.step(idx[:, :3])
-    for t in range(3, 20):
+    lengths = []
+    for t in range(3, 30):
         logits, state = model.step(idx[:, t:t + 1], state)
-        window = idx[:, max(0, t + 1 - 8):t + 1]
-        torch.testing.assert_close(logits, model(window)[0][:, -1])  # nanoGPT's crop, exactly
-    assert state['tokens'].shape == (2, 8)      # the state holds one window, not the whole history
-    logits, _ = model.step(idx)  # a prompt longer than block_size
+        n = state['kv'][0][0].size(2)
+        lengths.append(n)
+        assert torch.equal(state['tokens'], idx[:, t + 1 - n:t + 1])  # the tokens the cache holds
+        # the logits are those of a full forward over the window the cache holds: at a re-encode
+        # (n == 4) a fresh half window, after it that window grown by the cached tokens
+        torch.testing.assert_close(logits, model(idx[:, t + 1 - n:t + 1])[0][:, -1])
+    # the cache fills to block_size, then restarts from half of it: one re-encode per 5 new tokens
+    assert lengths == [4, 5, 6, 7, 8] * 5 + [4, 5]
+    logits, state = model.step(idx)  # a prompt longer than block_size: its last block_size tokens
     torch.testing.assert_close(logits, model(idx[:, -8:])[0][:, -1])
+    # several new tokens into a full cache: a half window, or all the new ones if they are more
+    logits, _ = model.step(idx[:, :3], state)
+    torch.testing.assert_close(logits, model(torch.cat([idx[:, -1:], idx[:, :3]], dim=1))[0][:, -1])
+    logits, _ = model.step(idx[:, :6], state)
+    torch.testing.assert_close(logits, model(idx[:, :6])[0][:, -1])
     with pytest.raises(ValueError, match='block_size'):
         model(idx)
 

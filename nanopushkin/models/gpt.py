@@ -144,15 +144,31 @@ class GPT(LanguageModel):
     @torch.no_grad()
     def step(self, idx_new, state=None):
         """Feed idx_new (B, T) after the tokens in state; returns the next-token logits (B, vocab)
-        and the new state {'tokens': (B, n), 'kv': per layer (keys, values) (B, n_head, t, hs)}.
-        Earlier positions come from the key/value cache, so one new token costs one position.
-        When the cache cannot take the new tokens (block_size reached), the last block_size tokens
-        are encoded afresh: the same window nanoGPT's generate() crops to."""
+        and the new state {'tokens': (B, n), 'kv': per layer (keys, values) (B, n_head, n, hs)}:
+        the n tokens the cache holds and their keys and values.
+
+        Earlier positions come from the key/value cache, so one new token costs one position, as
+        long as the context fits in block_size. A prompt longer than that is cropped to its last
+        block_size tokens, the window nanoGPT's generate() crops to. When the cache is full, the
+        next token would need a window that slides by one, and sliding moves every token to a new
+        position: all keys and values change, and re-encoding the window for every token costs
+        block_size positions per token (6x slower than the cache at block 128). Instead the
+        cache keeps the last half of the window (block_size // 2 tokens, the new ones included),
+        re-encodes them once, and grows again to block_size: one re-encode of block_size / 2
+        positions per block_size / 2 new tokens, about two positions per token on average.
+        The trade-off: past the window the model sees between block_size / 2 and block_size
+        tokens of context (3/4 of the window on average) instead of always the full window, so
+        its predictions there differ slightly from nanoGPT's crop; inside the window nothing is
+        cropped and the two agree exactly."""
+        block_size = self.config.block_size
         tokens = idx_new if state is None else torch.cat([state['tokens'], idx_new], dim=1)
-        past = None if state is None else state['kv']
-        if past is not None and past[0][0].size(2) + idx_new.size(1) > self.config.block_size:
-            past = None
-        x, kv = self._run(tokens[:, -self.config.block_size:] if past is None else idx_new, past)
+        if state is None:
+            past, encode = None, tokens[:, -block_size:]
+        elif state['tokens'].size(1) + idx_new.size(1) <= block_size:
+            past, encode = state['kv'], idx_new
+        else:  # the cache is full: start again from the last half window (or all the new tokens)
+            keep = min(block_size, max(block_size // 2, idx_new.size(1)))
+            past, encode = None, tokens[:, -keep:]
+        x, kv = self._run(encode, past)
         logits = self.lm_head(x[:, -1])
-        # only the last block_size tokens can ever be encoded again: the state keeps no more
-        return logits, {'tokens': tokens[:, -self.config.block_size:], 'kv': kv}
+        return logits, {'tokens': tokens[:, -kv[0][0].size(2):], 'kv': kv}
