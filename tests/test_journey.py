@@ -64,7 +64,7 @@ def test_every_quoted_figure_equals_its_source(lang):
     assert len(links) >= 30, f'{DOCS[lang].name} quotes only {len(links)} linked figures'
     wrong = []
     for shown, source, key in links:
-        path = (DOCS[lang].parent / source).resolve()
+        path = (DOCS[lang].parent / unquote(source)).resolve()  # %2B: a '+' in a folder name
         assert path.is_file(), f'{DOCS[lang].name}: {source} does not exist'
         value = lookup(json.loads(path.read_text(encoding='utf-8')), unquote(key))  # %20: a space
         number, decimals, percent, scale = parse_number(shown, lang)
@@ -83,7 +83,7 @@ def test_both_languages_quote_the_same_figures():
 def test_linked_code_and_files_exist():
     for lang, path in DOCS.items():
         for target in re.findall(r'\]\((\.\./[^)#\s]+)', path.read_text(encoding='utf-8')):
-            assert (path.parent / target).exists(), f'{path.name} links to {target}, which does not exist'
+            assert (path.parent / unquote(target)).exists(), f'{path.name} links to {target}, which does not exist'
 
 
 def journey_commands():
