@@ -11,6 +11,7 @@ import shlex
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import unquote
 
 import pytest
 
@@ -40,8 +41,12 @@ def lookup(obj, dotted):
 
 def parse_number(text, lang):
     """The number as written: '4.83', '1,322,416', '30.5%' in English; '4,83', '1 322 416',
-    '30,5 %' in Russian. Returns (value, decimals, is_percent)."""
+    '30,5 %' in Russian; '7.09 GB' is a count of bytes. Returns (value, decimals, is_percent, scale)."""
     text = text.strip().replace('\u00a0', ' ').replace('\u2009', ' ')
+    scale = 1.0
+    for unit in (' GB', ' ГБ'):          # a byte count shown in GB (10^9 bytes)
+        if text.endswith(unit):
+            text, scale = text.removesuffix(unit), 1e9
     percent = text.endswith('%')
     text = text.rstrip('% ').lstrip('~≈')
     if lang == 'ru':
@@ -50,7 +55,7 @@ def parse_number(text, lang):
         text = text.replace(',', '')
     text = text.removesuffix('x').removesuffix('×')
     decimals = len(text.split('.')[1]) if '.' in text else 0
-    return float(text), decimals, percent
+    return float(text), decimals, percent, scale
 
 
 @pytest.mark.parametrize('lang', DOCS)
@@ -59,11 +64,11 @@ def test_every_quoted_figure_equals_its_source(lang):
     assert len(links) >= 30, f'{DOCS[lang].name} quotes only {len(links)} linked figures'
     wrong = []
     for shown, source, key in links:
-        path = (DOCS[lang].parent / source).resolve()
+        path = (DOCS[lang].parent / unquote(source)).resolve()  # %2B: a '+' in a folder name
         assert path.is_file(), f'{DOCS[lang].name}: {source} does not exist'
-        value = lookup(json.loads(path.read_text(encoding='utf-8')), key)
-        number, decimals, percent = parse_number(shown, lang)
-        expected = round(float(value) * (100 if percent else 1), decimals)
+        value = lookup(json.loads(path.read_text(encoding='utf-8')), unquote(key))  # %20: a space
+        number, decimals, percent, scale = parse_number(shown, lang)
+        expected = round(float(value) * (100 if percent else 1) / scale, decimals)
         if abs(number - expected) > 10 ** -decimals / 2 + 1e-9:
             wrong.append(f'{shown!r} is {source}#{key} = {value!r}')
     assert not wrong, f'{DOCS[lang].name}: figures that do not match their source:\n' + '\n'.join(wrong)
@@ -78,7 +83,7 @@ def test_both_languages_quote_the_same_figures():
 def test_linked_code_and_files_exist():
     for lang, path in DOCS.items():
         for target in re.findall(r'\]\((\.\./[^)#\s]+)', path.read_text(encoding='utf-8')):
-            assert (path.parent / target).exists(), f'{path.name} links to {target}, which does not exist'
+            assert (path.parent / unquote(target)).exists(), f'{path.name} links to {target}, which does not exist'
 
 
 def journey_commands():
