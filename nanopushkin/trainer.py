@@ -269,6 +269,9 @@ class Run:
                      f'({str(self.dtype)[6:]}), {self.world_size} process{"es" if self.world_size > 1 else ""}')
             self.say(f'data: {config.data_dir} ({self.dataset.meta["tokenizer"]}, vocab {self.dataset.vocab_size});'
                      f' {self.tokens_per_iter:,} tokens per iteration; unigram baseline {self.baseline:.3f} bits/char')
+            if config.expected_val_bits_per_char is not None:  # a known-good number: far off means broken
+                self.say(f'this config is expected to reach about {config.expected_val_bits_per_char:.3f} '
+                         'bits/char on the default data')
             self.say('memory estimate: ' + ' + '.join(f'{k} {format_bytes(v)}' for k, v in memory.items()
                                                       if k != 'total') + f' = {format_bytes(memory["total"])}')
         # the bar's total is the iterations that will run, when they are known: not under a time budget

@@ -337,6 +337,8 @@ def test_the_result_is_printed_beside_the_expectation(char_dataset, tmp_path, ca
     assert config.expected_val_bits_per_char == 2.38
     summary = train(config)
     printed = capsys.readouterr().out
+    # said before training starts (so a reader knows the target) and beside the result at the end
+    assert printed.index('this config is expected to reach about 2.380 bits/char') < printed.index('iter 0')
     assert (f'val {summary["val_bits_per_char"]:.3f} bits/char; this config is expected to reach about '
             '2.380 on the default data') in printed
 
