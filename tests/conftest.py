@@ -150,3 +150,21 @@ def file_server():
     server.shutdown()
     server.server_close()
     thread.join()
+
+
+def cached_context_length(prompt_len, new_tokens, block_size):
+    """How many tokens GPT.step's cache holds after the prompt and `new_tokens` generated ones: the
+    context its next prediction sees. The rule of GPT.step, restated: the prompt's last block_size
+    tokens, growing by one per token; when full, back to the last half window (the new token in it)."""
+    length = min(prompt_len, block_size)
+    for _ in range(new_tokens):
+        length = length + 1 if length + 1 <= block_size else block_size // 2
+    return length
+
+
+@pytest.fixture
+def gpt_context():
+    """The ids a GPT's next-token distribution is computed from during generation (see GPT.step)."""
+    def context(ids, prompt_len, block_size):
+        return ids[-cached_context_length(prompt_len, len(ids) - prompt_len, block_size):]
+    return context

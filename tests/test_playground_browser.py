@@ -111,7 +111,7 @@ def test_a_prompt_streams_what_sample_py_writes(page, runs, capsys):
     assert page.find_element(By.ID, 'write-stats').text.startswith('50 tokens in ')
 
 
-def test_a_clicked_token_shows_the_distribution_it_was_drawn_from(page, runs):
+def test_a_clicked_token_shows_the_distribution_it_was_drawn_from(page, runs, gpt_context):
     write(page, PROMPT, temperature=0.8, top_k=6, seed=4, max_new_tokens=10)
     page.find_element(By.CSS_SELECTOR, '#output [data-index="6"]').click()
     wait_for(page, "return !document.getElementById('inspector').hidden")
@@ -119,8 +119,8 @@ def test_a_clicked_token_shows_the_distribution_it_was_drawn_from(page, runs):
     model, tokenizer, _ = load_checkpoint(runs / 'out-gpt')
     ids = tokenizer.encode(PROMPT) + [int(s.get_attribute('data-id')) for s in
                                       page.find_elements(By.CSS_SELECTOR, '#output .token:not(.prompt-token)')][:6]
-    with torch.no_grad():
-        logits = model(torch.tensor([ids[-32:]]))[0][0, -1]
+    with torch.no_grad():   # the context generation sees: past the window, GPT.step keeps part of it
+        logits = model(torch.tensor([gpt_context(ids, len(tokenizer.encode(PROMPT)), 32)]))[0][0, -1]
 
     def distribution(temperature):
         warped = logits / temperature

@@ -140,16 +140,17 @@ def test_a_gpt2_format_folder_is_served_too(runs, tmp_path, capsys):
     assert capsys.readouterr().out == streamed_text(events) + '\n' + '-' * 40 + '\n'
 
 
-def test_every_step_is_the_models_distribution(server, runs):
+def test_every_step_is_the_models_distribution(server, runs, gpt_context):
     """Each token event carries what the sampler drew from; recompute it from the model."""
     model, tokenizer, _ = load_checkpoint(runs / 'out-gpt')
     settings = dict(temperature=0.8, top_k=5, seed=3, max_new_tokens=12)
     events = generate(server, prompt=PROMPT, **settings)
     ids = tokenizer.encode(PROMPT)
+    prompt_len = len(ids)
     for event in events[1:-1]:
         step = event['step']
-        with torch.no_grad():
-            logits = model(torch.tensor([ids[-32:]]))[0][0, -1]
+        with torch.no_grad():   # the context generation sees: past the window, GPT.step keeps part of it
+            logits = model(torch.tensor([gpt_context(ids, prompt_len, 32)]))[0][0, -1]
         before = F.softmax(logits, dim=-1)
         warped = logits / 0.8
         warped[warped < torch.topk(warped, 5).values[-1]] = -math.inf
