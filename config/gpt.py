@@ -6,8 +6,9 @@
 # `python bench/tune.py --archs=gpt --stage=screen --fraction=0.05`: at 5% of the budget, batch
 # 12 x 64 beat 24 x 64, 8 x 128 and a 6-layer 192-wide model, lr 2e-3 beat 1e-3 and 3e-3, and
 # warmup 300 tied 100 (results/tune/results.md).
-# Held-out bits/char at the full budget: not measured yet. `python train.py config/gpt.py` on a
-# machine too busy to finish it reached 2.849 at iteration 4,000 (learning rate still 1.8e-3).
+# Held-out: 2.418 bits/char at the full budget (val loss 1.676; train 1.476), measured with
+# `python train.py config/gpt.py` (threads chosen automatically, on a 2-core machine other jobs kept
+# busy: 13-14k tokens/s, about 15 minutes). nanoGPT's stock CPU recipe reached 2.71 in 10 minutes.
 out_dir = 'out-gpt'
 model = 'gpt'
 n_layer = 4
@@ -25,3 +26,4 @@ min_lr = 2e-4
 warmup_iters = 100
 eval_interval = 2000
 eval_iters = 86
+expected_val_bits_per_char = 2.418  # printed before training and beside the result
