@@ -1,5 +1,6 @@
 """Shared fixtures: one CPU thread for every test, the real corpus (skipped when absent), a tiny copy
 of it for fast tests, and a local web server for the download tests (no test touches the network)."""
+import contextlib
 import csv
 import http.server
 import sys
@@ -143,13 +144,21 @@ class FileHandler(http.server.BaseHTTPRequestHandler):
 @pytest.fixture
 def file_server():
     """A running FileServer; fill its `files` and download from `file_server.url + path`."""
-    server = FileServer()
+    with serving(FileServer()) as server:
+        yield server
+
+
+@contextlib.contextmanager
+def serving(server):
+    """Run an http.server-style `server` on a thread for the duration of the block, then stop it."""
     thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
-    thread.join()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
 
 
 def cached_context_length(prompt_len, new_tokens, block_size):

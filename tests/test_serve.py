@@ -15,6 +15,7 @@ from nanopushkin.checkpoint import load_checkpoint, read_log
 from nanopushkin.config import TrainConfig
 from nanopushkin.playground import (MAX_BODY_BYTES, PlaygroundServer, ServeConfig, attention_weights,
                                     build_playground, find_run_folders, merges_of)
+from conftest import serving
 from tokenizer import BPETokenizer, WordTokenizer, load_tokenizer
 
 PROMPT = 'Мой дядя самых честных правил'
@@ -45,13 +46,8 @@ def server(runs):
     """The playground on a free port of 127.0.0.1, serving everything in `runs`."""
     cfg = ServeConfig(meter=str(runs / 'meter.pt'), tokenizers=str(runs / 'data'), max_new_tokens=300,
                       max_prompt_chars=200)
-    server = PlaygroundServer(build_playground(cfg, root=runs, say=lambda *a: None), '127.0.0.1', 0)
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
-    thread.join()
+    with serving(PlaygroundServer(build_playground(cfg, root=runs, say=lambda *a: None), '127.0.0.1', 0)) as server:
+        yield server
 
 
 def request(server, method, path, body=None, headers=None):
