@@ -398,7 +398,8 @@ def sampling_table(sample, meta) -> list[str]:
 
 
 def markdown(results, meta) -> str:
-    commands = ', '.join(f'`{c}`' for c in meta['commands'])
+    # the commands that measured the cases in this table, each once (a case measured again is replaced)
+    commands = ', '.join(f'`{c}`' for c in dict.fromkeys(r['command'] for r in results.values() if 'command' in r))
     lines = [f"# {meta['shape']} ({meta['num_params'] / 1e6:.0f}M parameters, random weights) on {meta['device']}",
              '', f"Made by {commands}. {meta['machine']}. Each case in a fresh process; memory is the peak above "
              'the process before the model existed (CPU: resident set, CUDA: max_memory_allocated); GB = 10^9 '
@@ -468,12 +469,12 @@ def main():
     new_results, new_meta = {}, {}
     if parts:
         measure(cfg, parts, shape_file, device, new_results, new_meta)
+        for result in new_results.values():
+            result['command'] = ' '.join(['python', 'bench/rugpt3.py', *sys.argv[1:]])
     # read the file only now: another run may have added cases to it in the meantime
     saved = json.loads((out / f'{stem}.json').read_text()) if (out / f'{stem}.json').is_file() else {}
-    results, meta = {**saved.get('results', {}), **new_results}, {'commands': [], **saved.get('meta', {}), **new_meta}
+    results, meta = {**saved.get('results', {}), **new_results}, {**saved.get('meta', {}), **new_meta}
     if parts:
-        command = 'python bench/rugpt3.py ' + ' '.join(sys.argv[1:])
-        meta['commands'] = [c for c in meta['commands'] if c != command] + [command]
         meta['machine'] = (f'{platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}, '
                            f'load average {os.getloadavg()[0]:.1f} at the end of the last run')
     meta.update(shape=cfg.shape, device=device)
