@@ -34,7 +34,13 @@ windows for every candidate with the same batch and context). Results go to resu
     python bench/tune.py                          # everything (hours on a busy machine)
     python bench/tune.py --archs=gpt,gru --jobs=2 # two runs at a time
     python bench/tune.py --stage=screen           # rounds 1 and 2 only
-    python bench/tune.py --stage=budget           # only measure the budget of each first shape
+    python bench/tune.py --stage=budget           # only measure the budget of every shape
+    python bench/tune.py --stage=speed            # on an idle machine: check the budgets' premise
+
+The speed stage checks the premise on the wall clock: it trains every shape with two threads, two
+runs again, and reports the measured idle 2-core tokens/s beside the estimate and the minutes that
+each shape's estimated budget really takes here. Run it alone on an idle machine, or it measures
+the load. Once a shape's speed is measured, its budget is 600 s at that speed, not the estimate.
 """
 import json
 import math
@@ -117,7 +123,7 @@ SEARCH = {
 class TuneConfig:
     archs: str = 'gpt,gru,lstm,rnn,linear'  # in this order
     stage: str = 'all'          # 'screen' (rounds 1 and 2) | 'confirm' (round 3) | 'all'
-                                # | 'budget' (only the budget of each architecture's first shape)
+                                # | 'budget' (only the budget of every shape) | 'speed' (see above)
     fraction: float = 0.1       # of the budget, for the screening rounds
     jobs: int = 1               # trainings at the same time (each one thread)
     archs_at_once: int = 2      # architectures tuned side by side (in --archs order)
@@ -132,41 +138,66 @@ budget_lock = threading.Lock()
 training_slots = None  # a Semaphore(cfg.jobs), set in main()
 
 
-def train_command(arch, overrides):
+def train_command(arch, overrides, threads=1):
     # one thread (the budget is per thread); overwrite: a run not in results.json never finished
-    args = [f'--{k}={v}' for k, v in {**overrides, 'threads': 1, 'overwrite': True}.items()]
+    args = [f'--{k}={v}' for k, v in {**overrides, 'threads': threads, 'overwrite': True}.items()]
     return [sys.executable, 'train.py', f'config/{arch}.py', *args]
 
 
-def run_train(arch, overrides):
-    """Run train.py with one thread; returns its log records and the CPU seconds it used."""
+def run_train(arch, overrides, threads=1):
+    """Run train.py; returns its log records, the CPU seconds it used and its wall seconds."""
     out_dir = ROOT / overrides['out_dir']
     out_dir.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, 'OMP_NUM_THREADS': '1', 'PYTHONPATH': str(ROOT)}
+    env = {**os.environ, 'OMP_NUM_THREADS': str(threads), 'PYTHONPATH': str(ROOT)}
     with training_slots, open(out_dir / 'stdout.txt', 'w') as output:
-        process = subprocess.Popen(train_command(arch, overrides), cwd=ROOT, env=env, stdout=output,
+        start = time.perf_counter()
+        process = subprocess.Popen(train_command(arch, overrides, threads), cwd=ROOT, env=env, stdout=output,
                                    stderr=subprocess.STDOUT)
         _, status, usage = os.wait4(process.pid, 0)  # the CPU time of this child alone
+        wall = time.perf_counter() - start
         process.returncode = os.waitstatus_to_exitcode(status)
     if process.returncode != 0:
         raise RuntimeError(f'train.py failed for {out_dir}:\n{(out_dir / "stdout.txt").read_text()[-2000:]}')
     records = [json.loads(line) for line in (out_dir / 'log.jsonl').read_text().splitlines() if line]
-    return records, usage.ru_utime + usage.ru_stime
+    return records, usage.ru_utime + usage.ru_stime, wall
+
+
+def shape_key(arch, shape):
+    return arch + ' ' + ' '.join(f'{k}={shape[k]}' for k in SHAPE_KEYS if k in shape)
+
+
+def time_shape(arch, shape, cfg, threads, timing_tokens):
+    """Train the shape for 2 and for more iterations; returns (iterations, CPU seconds, wall seconds)
+    of the two runs. Their differences leave out the start-up and the final evaluation."""
+    name = shape_key(arch, shape).replace(' ', '_').replace('=', '')
+    iters = (2, 2 + max(10, timing_tokens // (shape['batch_size'] * shape['block_size'])))
+    cpu, wall = [], []
+    for n in iters:
+        overrides = dict(shape, max_iters=n, eval_iters=1, eval_interval=10 ** 6, out_dir=f'{cfg.out}/runs/timing-{name}',
+                         progress=False, plot=False, always_save_checkpoint=False, data_dir=cfg.data_dir)
+        _, cpu_seconds, wall_seconds = run_train(arch, overrides, threads)
+        cpu.append(cpu_seconds)
+        wall.append(wall_seconds)
+    return iters, cpu, wall
 
 
 def budget_tokens(arch, shape, cfg, results):
-    """Training tokens this shape processes in BUDGET_SECONDS on an idle 2-core CPU (cached)."""
-    key = arch + ' ' + ' '.join(f'{k}={shape[k]}' for k in SHAPE_KEYS if k in shape)
+    """Training tokens this shape processes in BUDGET_SECONDS on an idle 2-core CPU: from its
+    measured 2-thread speed once --stage=speed has timed it, else the CPU-time estimate."""
+    speed = results['speed'].get(shape_key(arch, shape))
+    if speed:
+        return round(BUDGET_SECONDS * speed['tokens_per_sec'])
+    return estimated_budget_tokens(arch, shape, cfg, results)
+
+
+def estimated_budget_tokens(arch, shape, cfg, results):
+    """BUDGET_SECONDS of training from the shape's one-thread CPU time x TWO_THREAD_SPEEDUP (cached)."""
+    key = shape_key(arch, shape)
     with budget_lock:  # each shape timed once
         if key in results['budgets']:
             return results['budgets'][key]['tokens']
     tokens_per_iter = shape['batch_size'] * shape['block_size']
-    name = key.replace(' ', '_').replace('=', '')
-    cpu, iters = [], (2, 2 + max(10, cfg.timing_tokens // tokens_per_iter))
-    for n in iters:
-        overrides = dict(shape, max_iters=n, eval_iters=1, eval_interval=10 ** 6, out_dir=f'{cfg.out}/runs/timing-{name}',
-                         progress=False, plot=False, always_save_checkpoint=False, data_dir=cfg.data_dir)
-        cpu.append(run_train(arch, overrides)[1])
+    iters, cpu, _ = time_shape(arch, shape, cfg, 1, cfg.timing_tokens)
     per_cpu_second = (iters[1] - iters[0]) * tokens_per_iter / (cpu[1] - cpu[0])
     idle = per_cpu_second * TWO_THREAD_SPEEDUP
     record = {'tokens_per_cpu_second': round(per_cpu_second), 'idle_2core_tokens_per_sec': round(idle),
@@ -191,7 +222,7 @@ def run_candidate(arch, stage, params, fraction, cfg, results):
                      data_dir=cfg.data_dir)
     print(f'{time.strftime("%H:%M:%S")} start {name}: {max_iters} iters, {max_iters * tokens_per_iter:,} tokens',
           flush=True)
-    records, cpu_seconds = run_train(arch, overrides)
+    records, cpu_seconds, _ = run_train(arch, overrides)
     done = [r for r in records if r['event'] == 'done'][-1]
     command = ' '.join(['python'] + train_command(arch, overrides)[1:])
     record = {'arch': arch, 'stage': stage, 'fraction': fraction, 'params': params, 'max_iters': max_iters,
@@ -208,11 +239,28 @@ def best(records):
     return min(records, key=lambda r: r['val_bits_per_char'])
 
 
+def idle_speed(arch, shape, cfg, results):
+    """The premise of the budgets, checked: this shape's wall-clock tokens/s with two threads."""
+    tokens_per_iter = shape['batch_size'] * shape['block_size']
+    load = os.getloadavg()[0]
+    iters, _, wall = time_shape(arch, shape, cfg, 2, 3 * cfg.timing_tokens)
+    measured = (iters[1] - iters[0]) * tokens_per_iter / (wall[1] - wall[0])
+    budget = estimated_budget_tokens(arch, shape, cfg, results)
+    record = {'tokens_per_sec': round(measured), 'budget_tokens': budget,
+              'budget_minutes': round(budget / measured / 60, 1), 'load_average_before': round(load, 2),
+              'wall_seconds': [round(w, 2) for w in wall], 'timing_iters': iters,
+              'measured_at': time.strftime('%Y-%m-%d %H:%M:%S')}
+    print(f'{shape_key(arch, shape)}: {measured:,.0f} tokens/s on 2 threads, the budget takes '
+          f'{record["budget_minutes"]} minutes (load {load:.2f} before)', flush=True)
+    save(results, cfg, 'speed', shape_key(arch, shape), record)
+
+
 def tune_arch(arch, cfg, results):
     space = SEARCH[arch]
     shapes = [dict(shape, **space['base']) for shape in space['shapes']]
-    if cfg.stage == 'budget':
-        budget_tokens(arch, shapes[0], cfg, results)
+    if cfg.stage in ('budget', 'speed'):
+        for shape in shapes:  # one at a time: a speed timing must have the machine to itself
+            (estimated_budget_tokens if cfg.stage == 'budget' else idle_speed)(arch, shape, cfg, results)
         return
     with ThreadPoolExecutor(cfg.jobs) as pool:  # candidates of a round run side by side
         round1 = list(pool.map(lambda p: run_candidate(arch, 'shape', p, cfg.fraction, cfg, results), shapes))
@@ -249,6 +297,16 @@ def markdown(results):
               f'tokens in {BUDGET_SECONDS} s |', '|---|---:|---:|---:|']
     for key, b in results['budgets'].items():
         lines.append(f"| {key} | {b['tokens_per_cpu_second']:,} | {b['idle_2core_tokens_per_sec']:,} | {b['tokens']:,} |")
+    if results.get('speed'):
+        lines += ['', '## The budgets on the wall clock (python bench/tune.py --stage=speed)', '',
+                  'Each shape trained with two threads on a machine that was otherwise idle (the load '
+                  'average before each timing is beside it): how many minutes its budget really takes.', '',
+                  '| shape | estimated 2-core tokens/s | measured 2-core tokens/s | budget minutes | load before |',
+                  '|---|---:|---:|---:|---:|']
+        for key, r in results['speed'].items():
+            estimate = results['budgets'][key]['idle_2core_tokens_per_sec']
+            lines.append(f"| {key} | {estimate:,} | {r['tokens_per_sec']:,} | {r['budget_minutes']} | "
+                         f"{r['load_average_before']} |")
     return '\n'.join(lines) + '\n'
 
 
@@ -256,13 +314,17 @@ def main():
     cfg = main_parse(TuneConfig, sys.argv[1:], config_file_allowed=False)
     archs = cfg.archs.split(',')
     unknown = [a for a in archs if a not in SEARCH]
-    if unknown or cfg.stage not in ('screen', 'confirm', 'all', 'budget'):
-        sys.exit(f"error: --archs must be among {', '.join(SEARCH)} and --stage screen, confirm, all or budget")
+    if unknown or cfg.stage not in ('screen', 'confirm', 'all', 'budget', 'speed'):
+        sys.exit(f"error: --archs must be among {', '.join(SEARCH)} and --stage screen, confirm, all, budget "
+                 "or speed")
     path = ROOT / cfg.out / 'results.json'
-    results = json.loads(path.read_text()) if path.exists() else {'budgets': {}, 'runs': {}}
+    results = {'budgets': {}, 'runs': {}, 'speed': {}}
+    if path.exists():
+        results.update(json.loads(path.read_text()))
     global training_slots
     training_slots = threading.Semaphore(cfg.jobs)
-    with ThreadPoolExecutor(cfg.archs_at_once) as pool:  # each architecture's rounds in order
+    side_by_side = 1 if cfg.stage == 'speed' else cfg.archs_at_once  # a speed timing runs alone
+    with ThreadPoolExecutor(side_by_side) as pool:  # each architecture's rounds in order
         for future in [pool.submit(tune_arch, arch, cfg, results) for arch in archs]:
             future.result()
 
