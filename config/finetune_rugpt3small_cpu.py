@@ -12,15 +12,13 @@
 #   2048 positions, and shorter windows cost less attention per token.
 # - no gradient checkpointing: memory is not short. The trainer's estimate at this shape is 3.0 GB
 #   (weights 0.5, gradients 0.66, AdamW 1.0, activations 0.82 GB, of which the 50,264-wide logits
-#   and their gradients are 0.51), measured 3.2 GB; checkpointing would save 0.26 GB for about a
-#   third more compute.
+#   and their gradients are 0.51), measured 3.25 GB; checkpointing measured 3.13 GB: it saves 0.12 GB.
 # - a token budget, max_tokens: one pass over the training works, about 400k ruGPT3 tokens (the
 #   1.32M training characters at ~3.3 characters per token; prepare.py prints the exact count).
 # Measured at this shape (random weights, `python bench/rugpt3.py --shape=rugpt3small --parts=train
-# --batch_sizes=2 --block_size=256 --dtypes=float32 --checkpointing=off --accumulation=4 --steps=1`):
-# 84 s per step of 2048 tokens on a 2-core machine busy with other jobs, 33 s of CPU time of its two
-# threads (it had 0.4 of the 2 cores). Projected for an idle 2-core CPU: the CPU time over 2 threads,
-# about 17-20 s a step, so one pass of ~195 steps takes about an hour (4.5 hours on the busy machine).
+# --batch_sizes=2 --block_size=256 --dtypes=float32 --checkpointing=off,on --accumulation=4 --steps=1`)
+# on an idle 2-core CPU: 9.6 s per step of 2048 tokens (19 s of CPU time of its two threads), so one
+# pass of ~195 steps takes about 31 minutes.
 init_from = 'rugpt3small'       # or a GPT-2-format folder
 data_dir = 'data/pushkin/pretrained-rugpt3small'
 out_dir = 'out-rugpt3small-pushkin'
