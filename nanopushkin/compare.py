@@ -234,8 +234,10 @@ def with_budget(cfg: TrainConfig, settings: CompareConfig, max_tokens: int = 0) 
     A token budget is a number of iterations (tokens per iteration are fixed), so max_iters and
     lr_decay_iters say it directly. A time budget has no iteration count known in advance: the
     trainer then runs the cosine over the fraction of max_seconds used, and max_iters only has to
-    be out of reach.
+    be out of reach. The config's expected_val_bits_per_char is dropped: it is the figure of the
+    config's own budget, not of this one.
     """
+    cfg = dataclasses.replace(cfg, expected_val_bits_per_char=None)
     max_tokens = max_tokens or settings.max_tokens
     if max_tokens:
         tokens_per_iter = cfg.batch_size * cfg.block_size * cfg.gradient_accumulation_steps

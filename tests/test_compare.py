@@ -259,6 +259,9 @@ def test_plan_gives_every_run_the_same_data_seed_and_budget():
         tokens_per_iter = r.config.batch_size * r.config.block_size * r.config.gradient_accumulation_steps
         assert r.config.max_iters == r.config.lr_decay_iters == math.ceil(100_000 / tokens_per_iter)
         assert r.config.data_dir.endswith(r.tokenizer) and r.config.out_dir.endswith(f'x/runs/{r.run_id}')
+        # a config's expected figure is for its own budget: not printed (nor part of a run's identity) here
+        assert r.config.expected_val_bits_per_char is None
+    assert any(r.run_id == 'char-gpt' for r in runs)   # config/gpt.py states an expected figure
     # the same random configs for both tokenizers, so they are compared like for like
     search = {r.run_id: dataclasses.replace(r.config, data_dir='', out_dir='') for r in runs if 'search' in r.run_id}
     assert search['char-gpt-search1'] == search['bpe4096-gpt-search1']
