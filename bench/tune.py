@@ -3,14 +3,15 @@ Tune each config/<arch>.py for the budget its header names: 10 minutes of traini
 
 Wall-clock budgets do not reproduce on a shared machine (a run that gets a third of a core learns a
 third as much), so the budget is a number of training tokens: what the candidate itself processes
-in 600 s on an idle 2-core CPU. Its speed is measured in CPU time, which a busy machine hardly
-changes (a process waiting for a core uses none): two short one-thread runs of the candidate, of a
-few and of more iterations, and the difference of their CPU times (the kernel's count for that
-child process) over the difference of their tokens is the CPU cost of a token, without the start-up.
+in budget_seconds (600 s, --budget_seconds) on an idle 2-core CPU. Its speed is measured in CPU
+time, which a busy machine hardly changes (a process waiting for a core uses none): two short
+one-thread runs of the candidate, of a few and of more iterations, and the difference of their
+CPU times (the kernel's count for that child process) over the difference of their tokens is the
+CPU cost of a token, without the start-up.
 One-thread tokens per CPU second times TWO_THREAD_SPEEDUP (measured for the GRU: 5,500 tokens/s on
 one thread, 8,400 on two, idle) is the idle 2-core speed:
 
-    budget_tokens = 600 s * 1.53 * (tokens per CPU second, one thread)
+    budget_tokens = budget_seconds * 1.53 * (tokens per CPU second, one thread)
 
 It assumes every model gains as much from a second core as the GRU; matmul-heavy models gain more,
 so this undercounts a GPT's budget, if anything. The budget becomes --max_iters, so a config trains
@@ -40,7 +41,7 @@ windows for every candidate with the same batch and context). Results go to resu
 The speed stage checks the premise on the wall clock: it trains every shape with two threads, two
 runs again, and reports the measured idle 2-core tokens/s beside the estimate and the minutes that
 each shape's estimated budget really takes here. Run it alone on an idle machine, or it measures
-the load. Once a shape's speed is measured, its budget is 600 s at that speed, not the estimate.
+the load. Once a shape's speed is measured, its budget is budget_seconds at that speed, not the estimate.
 """
 import json
 import math
@@ -58,7 +59,6 @@ sys.path.insert(0, str(ROOT))  # run without installing
 
 from nanopushkin.config import main_parse  # noqa: E402  (after the path is set)
 
-BUDGET_SECONDS = 600
 TWO_THREAD_SPEEDUP = 8400 / 5500  # config/gru.py (2x384, batch 32x128), idle 2-core CPU
 EVAL_TOKENS = 65536          # validation tokens in the final evaluation (val.bin has 66,737)
 SHAPE_KEYS = ('n_layer', 'n_head', 'n_embd', 'n_hidden', 'context', 'batch_size', 'block_size')
@@ -130,6 +130,7 @@ class TuneConfig:
     out: str = 'results/tune'
     data_dir: str = 'data/pushkin/char'
     timing_tokens: int = 40000  # training tokens of the longer throughput timing
+    budget_seconds: int = 600   # the budget the configs are tuned for, on an idle 2-core CPU
 
 
 # several architectures are tuned at once (one thread each); at most cfg.jobs trainings run at a time
@@ -182,16 +183,16 @@ def time_shape(arch, shape, cfg, threads, timing_tokens):
 
 
 def budget_tokens(arch, shape, cfg, results):
-    """Training tokens this shape processes in BUDGET_SECONDS on an idle 2-core CPU: from its
+    """Training tokens this shape processes in cfg.budget_seconds on an idle 2-core CPU: from its
     measured 2-thread speed once --stage=speed has timed it, else the CPU-time estimate."""
     speed = results['speed'].get(shape_key(arch, shape))
     if speed:
-        return round(BUDGET_SECONDS * speed['tokens_per_sec'])
+        return round(cfg.budget_seconds * speed['tokens_per_sec'])
     return estimated_budget_tokens(arch, shape, cfg, results)
 
 
 def estimated_budget_tokens(arch, shape, cfg, results):
-    """BUDGET_SECONDS of training from the shape's one-thread CPU time x TWO_THREAD_SPEEDUP (cached)."""
+    """cfg.budget_seconds of training from the shape's one-thread CPU time x TWO_THREAD_SPEEDUP (cached)."""
     key = shape_key(arch, shape)
     with budget_lock:  # each shape timed once
         if key in results['budgets']:
@@ -201,7 +202,7 @@ def estimated_budget_tokens(arch, shape, cfg, results):
     per_cpu_second = (iters[1] - iters[0]) * tokens_per_iter / (cpu[1] - cpu[0])
     idle = per_cpu_second * TWO_THREAD_SPEEDUP
     record = {'tokens_per_cpu_second': round(per_cpu_second), 'idle_2core_tokens_per_sec': round(idle),
-              'tokens': int(BUDGET_SECONDS * idle), 'cpu_seconds': [round(c, 2) for c in cpu],
+              'tokens': int(cfg.budget_seconds * idle), 'cpu_seconds': [round(c, 2) for c in cpu],
               'timing_iters': iters, 'measured_at': time.strftime('%Y-%m-%d %H:%M:%S')}
     save(results, cfg, 'budgets', key, record)
     return record['tokens']
@@ -279,12 +280,12 @@ def save(results, cfg, table, key, record):
         out = ROOT / cfg.out
         out.mkdir(parents=True, exist_ok=True)
         (out / 'results.json').write_text(json.dumps(results, indent=1, ensure_ascii=False) + '\n')
-        (out / 'results.md').write_text(markdown(results))
+        (out / 'results.md').write_text(markdown(results, cfg.budget_seconds))
 
 
-def markdown(results):
+def markdown(results, budget_seconds):
     lines = ['# Tuning runs (python bench/tune.py)', '',
-             f'Budget: the tokens each shape trains on in {BUDGET_SECONDS} s on an idle 2-core CPU: its '
+             f'Budget: the tokens each shape trains on in {budget_seconds} s on an idle 2-core CPU: its '
              f'one-thread tokens per CPU second x {TWO_THREAD_SPEEDUP:.2f} (the GRU\'s two-thread speedup). '
              'Wall time is on a shared machine and says nothing about speed; CPU seconds do.', '',
              '| arch | stage | fraction | params | iters | tokens | val bits/char | CPU s | wall s |',
@@ -294,7 +295,7 @@ def markdown(results):
         lines.append(f"| {r['arch']} | {r['stage']} | {r['fraction']:g} | {params} | {r['max_iters']:,} | "
                      f"{r['tokens']:,} | {r['val_bits_per_char']:.4f} | {r['cpu_seconds']:.0f} | {r['elapsed']:.0f} |")
     lines += ['', '## Budgets', '', '| shape | tokens per CPU second (1 thread) | idle 2-core tokens/s | '
-              f'tokens in {BUDGET_SECONDS} s |', '|---|---:|---:|---:|']
+              f'tokens in {budget_seconds} s |', '|---|---:|---:|---:|']
     for key, b in results['budgets'].items():
         lines.append(f"| {key} | {b['tokens_per_cpu_second']:,} | {b['idle_2core_tokens_per_sec']:,} | {b['tokens']:,} |")
     if results.get('speed'):
