@@ -7,7 +7,8 @@
 # 3. python sample.py --out_dir=out-rugpt3small-pushkin --start="Мой дядя самых честных правил"
 #
 # Why these values (figures: `python bench/rugpt3.py --shape=rugpt3small ...`, results/rugpt3/):
-# - float32: bfloat16 autocast is fast only on CPUs with AVX-512 BF16 or AMX; float32 works on all.
+# - float32: bfloat16 autocast was 1.5-1.9x slower than float32 at ruGPT3-medium's shape on a CPU
+#   with AVX-512 BF16 but no AMX (results/rugpt3/); float32 works everywhere.
 # - block_size 256 (about 900 characters: a stanza, a paragraph) instead of 512: the model keeps its
 #   2048 positions, and shorter windows cost less attention per token.
 # - no gradient checkpointing: memory is not short. The trainer's estimate at this shape is 3.0 GB
