@@ -222,9 +222,12 @@ def test_ctrl_c_signal_then_resume_gives_the_same_curve(char_dataset, tmp_path):
     """A real SIGINT to train.py, whenever it lands: resuming gives the curve of a straight run."""
     options = {**TINY, 'data_dir': char_dataset, 'out_dir': tmp_path / 'interrupted', 'max_iters': 10**6,
                'eval_interval': 5, 'dropout': 0.1, 'lr_decay_iters': 10**6}
+    # A shell that starts the tests in the background makes them ignore SIGINT, and children inherit
+    # that (Python then installs no Ctrl-C handler): give train.py the default, as in a terminal.
     process = subprocess.Popen([sys.executable, 'train.py', 'config/gru.py', *cli_args(options)], cwd=ROOT,
                                env={**os.environ, 'OMP_NUM_THREADS': '1'}, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True)
+                               stderr=subprocess.PIPE, text=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     log = tmp_path / 'interrupted' / 'log.jsonl'
     deadline = time.time() + 60
     while not (log.is_file() and log.read_text().count('"event": "train"') >= 7) and time.time() < deadline:
