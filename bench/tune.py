@@ -168,10 +168,12 @@ def shape_key(arch, shape):
 
 
 def time_shape(arch, shape, cfg, threads, timing_tokens):
-    """Train the shape for 2 and for more iterations; returns (iterations, CPU seconds, wall seconds)
-    of the two runs. Their differences leave out the start-up and the final evaluation."""
+    """Train the shape for 2 and for more iterations; returns (tokens per CPU second, tokens per wall
+    second, timing) from the differences of the two runs, which leave out the start-up and the final
+    evaluation; timing has the iterations and seconds of both runs, for the record."""
     name = shape_key(arch, shape).replace(' ', '_').replace('=', '')
-    iters = (2, 2 + max(10, timing_tokens // (shape['batch_size'] * shape['block_size'])))
+    tokens_per_iter = shape['batch_size'] * shape['block_size']
+    iters = (2, 2 + max(10, timing_tokens // tokens_per_iter))
     cpu, wall = [], []
     for n in iters:
         overrides = dict(shape, max_iters=n, eval_iters=1, eval_interval=10 ** 6, out_dir=f'{cfg.out}/runs/timing-{name}',
@@ -179,7 +181,10 @@ def time_shape(arch, shape, cfg, threads, timing_tokens):
         _, cpu_seconds, wall_seconds = run_train(arch, overrides, threads)
         cpu.append(cpu_seconds)
         wall.append(wall_seconds)
-    return iters, cpu, wall
+    tokens = (iters[1] - iters[0]) * tokens_per_iter
+    timing = {'timing_iters': iters, 'cpu_seconds': [round(c, 2) for c in cpu],
+              'wall_seconds': [round(w, 2) for w in wall], 'measured_at': time.strftime('%Y-%m-%d %H:%M:%S')}
+    return tokens / (cpu[1] - cpu[0]), tokens / (wall[1] - wall[0]), timing
 
 
 def budget_tokens(arch, shape, cfg, results):
@@ -197,13 +202,10 @@ def estimated_budget_tokens(arch, shape, cfg, results):
     with budget_lock:  # each shape timed once
         if key in results['budgets']:
             return results['budgets'][key]['tokens']
-    tokens_per_iter = shape['batch_size'] * shape['block_size']
-    iters, cpu, _ = time_shape(arch, shape, cfg, 1, cfg.timing_tokens)
-    per_cpu_second = (iters[1] - iters[0]) * tokens_per_iter / (cpu[1] - cpu[0])
+    per_cpu_second, _, timing = time_shape(arch, shape, cfg, 1, cfg.timing_tokens)
     idle = per_cpu_second * TWO_THREAD_SPEEDUP
     record = {'tokens_per_cpu_second': round(per_cpu_second), 'idle_2core_tokens_per_sec': round(idle),
-              'tokens': int(cfg.budget_seconds * idle), 'cpu_seconds': [round(c, 2) for c in cpu],
-              'timing_iters': iters, 'measured_at': time.strftime('%Y-%m-%d %H:%M:%S')}
+              'tokens': int(cfg.budget_seconds * idle), **timing}
     save(results, cfg, 'budgets', key, record)
     return record['tokens']
 
@@ -242,15 +244,11 @@ def best(records):
 
 def idle_speed(arch, shape, cfg, results):
     """The premise of the budgets, checked: this shape's wall-clock tokens/s with two threads."""
-    tokens_per_iter = shape['batch_size'] * shape['block_size']
     load = os.getloadavg()[0]
-    iters, _, wall = time_shape(arch, shape, cfg, 2, 3 * cfg.timing_tokens)
-    measured = (iters[1] - iters[0]) * tokens_per_iter / (wall[1] - wall[0])
+    _, measured, timing = time_shape(arch, shape, cfg, 2, 3 * cfg.timing_tokens)
     budget = estimated_budget_tokens(arch, shape, cfg, results)
     record = {'tokens_per_sec': round(measured), 'budget_tokens': budget,
-              'budget_minutes': round(budget / measured / 60, 1), 'load_average_before': round(load, 2),
-              'wall_seconds': [round(w, 2) for w in wall], 'timing_iters': iters,
-              'measured_at': time.strftime('%Y-%m-%d %H:%M:%S')}
+              'budget_minutes': round(budget / measured / 60, 1), 'load_average_before': round(load, 2), **timing}
     print(f'{shape_key(arch, shape)}: {measured:,.0f} tokens/s on 2 threads, the budget takes '
           f'{record["budget_minutes"]} minutes (load {load:.2f} before)', flush=True)
     save(results, cfg, 'speed', shape_key(arch, shape), record)
