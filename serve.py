@@ -2,7 +2,7 @@
 The playground: a local web page to watch a model write, look inside each step, compare models,
 see how the tokenizers cut a text and where a GPT's heads look.
 
-    python serve.py                               # every trained run found: out*/, results/*/runs/*
+    python serve.py                               # every trained run found: models/*, out*/, results/*/runs/*
     python serve.py --out_dir=out-gpt,out-gru     # just these runs
     python serve.py --init_from=path/to/gpt2-folder --port=8080
 

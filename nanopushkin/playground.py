@@ -49,7 +49,7 @@ SETTINGS = {f.name: type(f.default) for f in dataclasses.fields(SampleOptions) i
 @dataclass
 class ServeConfig:
     """Options of serve.py (`python serve.py --port=8080`)."""
-    out_dir: str = ''                   # run folders to serve, comma-separated; '' finds out*/ and results/*/runs/*
+    out_dir: str = ''                   # run folders to serve, comma-separated; '' finds models/*, out*/ and results/*/runs/*
     init_from: str = ''                 # a GPT-2-format folder (or hub name) to serve as well
     host: str = '127.0.0.1'             # another address lets other machines in: a warning is printed
     port: int = 8000
@@ -93,10 +93,11 @@ class ServedModel:
 # finding and loading what to serve
 
 def find_run_folders(root='.') -> list[Path]:
-    """Every trained run folder under root: out*/ (train.py's default out_dir and its variants)
-    and results/*/runs/* (made by compare.py), those that hold a checkpoint."""
+    """Every trained run folder under root: the models shipped in models/, out*/ (train.py's
+    default out_dir and its variants) and results/*/runs/* (made by compare.py), those that hold a
+    checkpoint."""
     root = Path(root)
-    folders = sorted(root.glob('out*/')) + sorted(root.glob('results/*/runs/*/'))
+    folders = sorted(root.glob('models/*/')) + sorted(root.glob('out*/')) + sorted(root.glob('results/*/runs/*/'))
     return [f for f in folders if (f / 'best.pt').is_file() or (f / 'ckpt.pt').is_file()]
 
 
