@@ -208,6 +208,7 @@ class Run:
         if 'block_size' in self.model_args and config.block_size > self.model_args['block_size']:
             raise ValueError(f'--block_size={config.block_size} is longer than the {self.model_args["block_size"]} '
                              f'positions this GPT has; use --block_size={self.model_args["block_size"]} or less')
+        check_memory(self.raw_model, config, self.device)   # before the first batch is drawn
         if config.gradient_checkpointing:
             if not hasattr(self.raw_model, 'gradient_checkpointing'):
                 raise ValueError(f'--gradient_checkpointing is implemented for the gpt model only, '
@@ -668,6 +669,24 @@ def estimate_memory(model, config: TrainConfig) -> dict:
     estimate['activations'] = int(per_token * tokens)
     estimate['total'] = sum(estimate.values())
     return estimate
+
+
+def machine_memory(device) -> int:
+    """Bytes of memory the device has: the GPU's, or the machine's RAM for the CPU (and MPS, which
+    shares it)."""
+    if torch.device(device).type == 'cuda':
+        return torch.cuda.mem_get_info(device)[1]
+    return os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES')
+
+
+def check_memory(model, config: TrainConfig, device):
+    """Refuse a run whose estimated peak does not fit the device at all (a batch_size of 10^7), before
+    the first step tries to allocate it and the machine swaps or kills us."""
+    need, have = estimate_memory(model, config)['total'], machine_memory(device)
+    if need > have:
+        raise ValueError(f'this run needs about {format_bytes(need)} of memory (the memory estimate), but '
+                         f'{device} has {format_bytes(have)}: use a smaller --batch_size or --block_size '
+                         '(or --gradient_checkpointing=True)')
 
 
 def format_bytes(n: float) -> str:

@@ -143,3 +143,20 @@ def test_prepare_leaves_no_partial_file_when_the_disk_fills(tiny_corpus_dir, tmp
                         file_size_limit=4096)
     one_line_error(result, 'train.bin', 'free some disk space')
     assert [p.name for p in (tmp_path / 'char').iterdir()] == []
+
+
+# -----------------------------------------------------------------------------
+# hangs
+
+
+def test_a_batch_that_cannot_fit_in_memory_is_refused_before_the_first_step(char_dataset, tmp_path, monkeypatch):
+    import nanopushkin.trainer
+    monkeypatch.setattr(nanopushkin.trainer, 'machine_memory', lambda device: 1_000_000, raising=False)
+    with pytest.raises(ValueError, match=r'needs about .* of memory .* has 976.6 KB: use a smaller --batch_size'):
+        train(tiny_config(char_dataset, tmp_path / 'small', batch_size=64))
+    monkeypatch.undo()
+    start = time.monotonic()
+    with pytest.raises(ValueError, match='use a smaller --batch_size'):     # the real machine
+        train(tiny_config(char_dataset, tmp_path / 'absurd', batch_size=10_000_000, block_size=128))
+    assert time.monotonic() - start < 10
+    assert not list((tmp_path / 'absurd').glob('*.pt'))
