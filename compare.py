@@ -11,11 +11,13 @@ import shlex
 import sys
 
 from nanopushkin.compare import CompareConfig, compare
-from nanopushkin.config import ConfigError, main_parse
+from nanopushkin.config import main_parse
 
 if __name__ == '__main__':
     settings = main_parse(CompareConfig, sys.argv[1:], config_file_allowed=False)
     try:
         compare(settings, command=shlex.join(['python', 'compare.py'] + sys.argv[1:]))
-    except ConfigError as e:
+    except ValueError as e:          # bad arguments (ConfigError), a run folder another comparison trains in
         sys.exit(f'error: {e}')
+    except OSError as e:             # a full disk, a folder we may not write to
+        sys.exit(f'error: {e.strerror or e}' + (f' ({e.filename})' if e.filename else ''))

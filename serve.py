@@ -14,15 +14,16 @@ import sys
 
 from nanopushkin.config import main_parse
 from nanopushkin.devices import resolve_device
-from nanopushkin.playground import PlaygroundServer, ServeConfig, build_playground
+from nanopushkin.playground import PlaygroundServer, ServeConfig, build_playground, check_serve_config
 
 
 def main(argv):
     cfg = main_parse(ServeConfig, argv, config_file_allowed=False)
     try:
+        check_serve_config(cfg)
         cfg.device = resolve_device(cfg.device)
         playground = build_playground(cfg)
-    except (ValueError, OSError) as e:          # a bad folder, no network for the hub
+    except (ValueError, OSError) as e:          # a bad option or folder, no network for the hub
         print(f'error: {e}', file=sys.stderr)
         sys.exit(2)
     try:

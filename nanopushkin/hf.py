@@ -170,7 +170,6 @@ def our_name(key) -> str | None:
 def check_tensors(found: dict, config: GPTConfig, source):
     """Check the names, shapes and dtypes of a file's tensors ({file's name: (shape, dtype)})
     against `config` before anything is built; every problem is named in one error."""
-    expected = gpt2_tensor_shapes(config)
     ours, problems = {}, []
     for key, info in found.items():
         name = our_name(key)
@@ -178,6 +177,14 @@ def check_tensors(found: dict, config: GPTConfig, source):
             raise ValueError(f'{source} has tensor {name} twice (with and without the "transformer." prefix)')
         if name is not None:
             ours[name] = info
+    # first the count, which costs nothing: a config.json that says n_layer = 10^8 must not make us
+    # list 1.2 billion expected names before we notice that the file holds 16 tensors
+    count, expected_count = len(set(ours) - {LM_HEAD}), 4 + 12 * config.n_layer
+    if count != expected_count:
+        raise ValueError(f'the weights in {source} do not fit a GPT with {config}: the file holds {count} '
+                         f'tensors, where n_layer = {config.n_layer} means 4 + 12 * {config.n_layer} = '
+                         f'{expected_count} expected; is config.json the one that came with these weights?')
+    expected = gpt2_tensor_shapes(config)
     missing = [name for name in expected if name not in ours]
     if missing:
         problems.append('missing tensors: ' + ', '.join(missing))

@@ -74,6 +74,8 @@ def train(config: TrainConfig) -> dict:
     try:
         writes = rank == 0 and not config.eval_only
         with locked(claim_out_dir(config)) if writes else nullcontext():
+            if writes:
+                clear_out_dir(config)
             run = Run(config, device, rank, world_size)
             summary = run.evaluate_only() if config.eval_only else train_loop(run)
         if world_size > 1:
@@ -206,6 +208,7 @@ class Run:
         if 'block_size' in self.model_args and config.block_size > self.model_args['block_size']:
             raise ValueError(f'--block_size={config.block_size} is longer than the {self.model_args["block_size"]} '
                              f'positions this GPT has; use --block_size={self.model_args["block_size"]} or less')
+        check_memory(self.raw_model, config, self.device)   # before the first batch is drawn
         if config.gradient_checkpointing:
             if not hasattr(self.raw_model, 'gradient_checkpointing'):
                 raise ValueError(f'--gradient_checkpointing is implemented for the gpt model only, '
@@ -449,6 +452,8 @@ def check_config(config: TrainConfig):
     if config.min_lr > config.learning_rate:
         raise ValueError(f'--min_lr={config.min_lr:g} is above --learning_rate={config.learning_rate:g}: '
                          'the cosine decays from learning_rate down to min_lr (usually a tenth of it)')
+    if not config.out_dir.strip():
+        raise ValueError('--out_dir is empty; name the folder for the run\'s files, e.g. --out_dir=out')
     if config.model not in MODEL_TYPES:
         raise ValueError(f'unknown --model={config.model!r}; choose one of {", ".join(MODEL_TYPES)}')
     if config.dtype != 'auto' and config.dtype not in DTYPES:
@@ -456,8 +461,8 @@ def check_config(config: TrainConfig):
 
 
 def claim_out_dir(config: TrainConfig) -> Path:
-    """Create out_dir, refusing to start a new run over a trained one unless overwrite says so.
-    Returns it, for the lock."""
+    """Create out_dir and check that we may write into it. Returns it, for the lock; nothing in it
+    is touched before the lock is held (clear_out_dir)."""
     out_dir = Path(config.out_dir)
     if out_dir.exists() and not out_dir.is_dir():
         raise ValueError(f'--out_dir={out_dir} is a file, not a folder; choose another --out_dir')
@@ -465,6 +470,15 @@ def claim_out_dir(config: TrainConfig) -> Path:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise ValueError(f'cannot create --out_dir={out_dir} ({e.strerror}); choose another --out_dir') from None
+    if not os.access(out_dir, os.W_OK):
+        raise ValueError(f'cannot write into --out_dir={out_dir} (permission denied); choose another --out_dir')
+    return out_dir
+
+
+def clear_out_dir(config: TrainConfig):
+    """With out_dir locked: refuse to start a new run over a trained one unless overwrite says so,
+    and then remove the old run's files."""
+    out_dir = Path(config.out_dir)
     trained = [name for name in ('ckpt.pt', 'best.pt') if (out_dir / name).is_file()]
     if config.init_from != 'resume' and trained:
         if not config.overwrite:
@@ -472,9 +486,6 @@ def claim_out_dir(config: TrainConfig) -> Path:
                              '--init_from=resume, start over with --overwrite=True, or choose another --out_dir')
         for name in RUN_FILES:
             (out_dir / name).unlink(missing_ok=True)
-    if not os.access(out_dir, os.W_OK):
-        raise ValueError(f'cannot write into --out_dir={out_dir} (permission denied); choose another --out_dir')
-    return out_dir
 
 
 def start_distributed(device: str):
@@ -658,6 +669,24 @@ def estimate_memory(model, config: TrainConfig) -> dict:
     estimate['activations'] = int(per_token * tokens)
     estimate['total'] = sum(estimate.values())
     return estimate
+
+
+def machine_memory(device) -> int:
+    """Bytes of memory the device has: the GPU's, or the machine's RAM for the CPU (and MPS, which
+    shares it)."""
+    if torch.device(device).type == 'cuda':
+        return torch.cuda.mem_get_info(device)[1]
+    return os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES')
+
+
+def check_memory(model, config: TrainConfig, device):
+    """Refuse a run whose estimated peak does not fit the device at all (a batch_size of 10^7), before
+    the first step tries to allocate it and the machine swaps or kills us."""
+    need, have = estimate_memory(model, config)['total'], machine_memory(device)
+    if need > have:
+        raise ValueError(f'this run needs about {format_bytes(need)} of memory (the memory estimate), but '
+                         f'{device} has {format_bytes(have)}: use a smaller --batch_size or --block_size '
+                         '(or --gradient_checkpointing=True)')
 
 
 def format_bytes(n: float) -> str:
