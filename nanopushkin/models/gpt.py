@@ -216,25 +216,24 @@ class GPT(LanguageModel):
         """Feed idx_new (B, T) after the tokens in state; returns the next-token logits (B, vocab)
         and the new state {'tokens': (B, n), 'kv': per layer (keys, values) (B, n_head, n, hs),
         'position': (B,)}: the n tokens the cache holds, their keys and values, and the position
-        the next token will have.
+        of the next token.
 
         Earlier positions come from the key/value cache, so one new token costs one position, as
         long as the context fits in block_size. A prompt longer than that is cropped to its last
-        block_size tokens, the window nanoGPT's generate() crops to. When the cache is full, the
-        window must slide, and what that costs depends on the positions:
-        - learned positions: sliding moves every token to a new position, so all keys and values
-          change, and re-encoding the window for every token costs block_size positions per token
-          (6x slower than the cache at block 128). Instead the cache keeps the last half of the
-          window (block_size // 2 tokens, the new ones included), re-encodes them once, and grows
-          again to block_size: about two positions per token on average. The trade-off: past the
-          window the model sees between block_size / 2 and block_size tokens of context (3/4 of the
-          window on average) instead of always the full window, so its predictions there differ
-          slightly from nanoGPT's crop; inside the window the two agree exactly.
-        - rotary positions: a score depends only on how far apart a query and a key are, so the
-          cached keys stay valid where they are. The cache drops its oldest entries and the new
-          tokens go on at positions block_size, block_size + 1, ...: a true sliding window, always
-          the full block_size tokens of context, one position per token, no re-encoding. Its
-          predictions are exactly those of a forward over the window (up to rounding)."""
+        block_size tokens, the window nanoGPT's generate() crops to. When the cache is full:
+        - learned positions: sliding the window moves every token to a new position, so all keys
+          and values change, and re-encoding the window for every token would be 6x slower than
+          the cache at block 128. Instead the cache restarts from the last half window (block_size
+          // 2 tokens, the new ones included), re-encoded once, and grows again: about two positions
+          per token, and between block_size / 2 and block_size tokens of context (3/4 of the window
+          on average) where nanoGPT's crop always has the whole window. Inside it the two agree.
+        - rotary positions: a score depends only on how far apart query and key are, so cached keys
+          stay valid. The cache drops its oldest entries (as many as come in) and the positions
+          count on: a true sliding window, always block_size tokens to attend to, one position per
+          token. But a cached key of a deeper layer was made when its token saw the block_size
+          tokens before it, so the model reaches further back than the window (as with Mistral's
+          sliding-window attention): its predictions are those of a forward over the whole text in
+          which each position attends to the last block_size only, not those of a crop."""
         block_size, T_new = self.config.block_size, idx_new.size(1)
         tokens = idx_new if state is None else torch.cat([state['tokens'], idx_new], dim=1)
         if state is None:
