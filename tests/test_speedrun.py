@@ -329,3 +329,19 @@ def test_speedrun_config_trains_and_samples(char_dataset, tmp_path, capsys):
     sample.main([f'--out_dir={out_dir}', '--start', PROMPT, '--num_samples=1', '--max_new_tokens=20',
                  '--seed=1', '--device=cpu', '--stop_at_eot=False', '--stream=False'])
     assert capsys.readouterr().out.startswith(PROMPT)
+
+
+def test_sliding_window_bench_runs_at_tiny_sizes(char_dataset, tmp_path, capsys):
+    from bench import sliding_window
+    sliding_window.main(['--new_tokens=20', '--rounds=1', '--block_size=16', '--n_layer=1', '--n_head=2',
+                         '--n_embd=16'])
+    rows = [line.split('|')[1:-1] for line in capsys.readouterr().out.splitlines() if line.startswith('| ')]
+    assert [r[0].strip() for r in rows[1:]] == ['crop', 'half window', 'sliding']
+    # a checkpoint adds the held-out bits/char of each way; the contexts are the ways' own
+    train_run(TrainConfig(**{**TINY, 'rotary': True}, data_dir=str(char_dataset), out_dir=str(tmp_path)))
+    sliding_window.main([f'--checkpoint={tmp_path}', '--new_tokens=30', '--eval_tokens=30', '--rounds=1'])
+    rows = {r[0].strip(): [c.strip() for c in r[1:]] for r in
+            (line.split('|')[1:-1] for line in capsys.readouterr().out.splitlines() if line.startswith('| '))}
+    assert [rows[way][2] for way in ('crop', 'half window', 'sliding')] == ['16', '8', '16']  # least context
+    assert float(rows['half window'][1]) < float(rows['sliding'][1]) == 16.0                 # mean context
+    assert all(2 < float(rows[way][3]) < 10 for way in ('crop', 'half window', 'sliding'))   # bits/char
