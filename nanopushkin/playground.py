@@ -206,14 +206,11 @@ def attention_weights(model: GPT, ids, layer) -> torch.Tensor:
     weights (scaled_dot_product_attention fuses them away), so they are recomputed here from the
     residual stream that reaches the layer, which is the model's forward up to that layer."""
     device = next(model.parameters()).device
-    idx = torch.tensor([ids], dtype=torch.long, device=device)
-    x = model.transformer.wte(idx) + model.transformer.wpe.weight[:len(ids)]
+    x, rope = model.embed(torch.tensor([ids], dtype=torch.long, device=device))
     for block in model.transformer.h[:layer]:
-        x, _ = block(x)
-    attn = model.transformer.h[layer].attn
-    B, T, C = x.shape
-    q, k, _ = attn.c_attn(model.transformer.h[layer].ln_1(x)).view(B, T, 3, attn.n_head, C // attn.n_head) \
-        .permute(2, 0, 3, 1, 4)
+        x, _ = block(x, None, rope)
+    q, k, _ = model.transformer.h[layer].attn.project(model.transformer.h[layer].ln_1(x), rope)
+    T = len(ids)
     scores = q @ k.transpose(-2, -1) / math.sqrt(k.size(-1))
     causal = torch.ones(T, T, dtype=torch.bool, device=device).tril()
     return F.softmax(scores.masked_fill(~causal, -math.inf), dim=-1)[0].cpu()

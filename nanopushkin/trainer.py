@@ -3,7 +3,8 @@
 Read `train`, `train_loop` and `train_step` first: they are the whole idea, in this order.
   1. setup: pick the device and number type, join the other processes when started by torchrun (DDP),
      open the prepared dataset, build the model (from scratch, from our own checkpoint with
-     init_from='resume', or from a GPT-2-format folder / hub name: fine-tuning) and AdamW;
+     init_from='resume', or from a GPT-2-format folder / hub name: fine-tuning) and the optimizer
+     (AdamW, or Muon with AdamW: see make_optimizer);
   2. loop: learning rate (warmup + cosine) -> a few micro-batches forward and backward (gradient
      accumulation) -> clip the gradient -> step; every eval_interval iterations measure train/val
      loss on fixed batches, append to log.jsonl, save ckpt.pt (the latest state, for resuming) and
@@ -53,9 +54,11 @@ from nanopushkin.models import MODEL_TYPES, build_model, model_args_from_config
 from nanopushkin.models.gpt import GPTConfig
 from nanopushkin.models.linear import LinearConfig
 from nanopushkin.models.rnn import RNNConfig
+from nanopushkin.optim import Muon, hidden_matrices
 from tokenizer import load_tokenizer
 
 RUN_FILES = ('ckpt.pt', 'best.pt', 'log.jsonl', 'loss.png')  # what --overwrite=True replaces
+OPTIMIZERS = ('adamw', 'muon')
 
 
 class TrainingDiverged(ValueError):
@@ -120,8 +123,8 @@ def train_step(run, lr):
     """Forward and backward over the micro-batches of one iteration, without changing the weights;
     returns the mean loss, a tensor on the device (reading it waits for the GPU)."""
     run.step_started = time.time()
-    for group in run.optimizer.param_groups:
-        group['lr'] = lr
+    for group in run.optimizer.param_groups:  # Muon's matrices: the same schedule from their own peak
+        group['lr'] = lr * run.config.muon_lr / run.config.learning_rate if group.get('muon') else lr
     loss_sum = torch.zeros((), device=run.device)
     steps = run.accumulation_steps
     for micro_step in range(steps):
@@ -199,7 +202,7 @@ class Run:
         self.tokens_per_iter = config.gradient_accumulation_steps * config.batch_size * config.block_size
 
     def setup_model(self):
-        """The dataset, the model on its device, AdamW and (float16 only) the gradient scaler."""
+        """The dataset, the model on its device, the optimizer and (float16 only) the gradient scaler."""
         config = self.config
         self.dataset = Dataset(config.data_dir)
         self.dataset.check_block_size(config.block_size)
@@ -234,6 +237,10 @@ class Run:
         self.state = RunState()
         checkpoint, self.checkpoint = self.checkpoint, None  # free its memory once restored
         if checkpoint is not None:
+            saved = checkpoint['config'].get('optimizer', 'adamw')
+            if saved != self.config.optimizer:
+                raise ValueError(f'{self.out_dir / "ckpt.pt"} was trained with --optimizer={saved}, whose state '
+                                 f'it holds: resume with --optimizer={saved}')
             self.optimizer.load_state_dict(checkpoint['optimizer'])
             self.scaler.load_state_dict(checkpoint['scaler'])
             self.state = RunState(checkpoint['iter_num'], checkpoint['tokens_seen'], checkpoint['elapsed'],
@@ -456,6 +463,12 @@ def check_config(config: TrainConfig):
         raise ValueError('--out_dir is empty; name the folder for the run\'s files, e.g. --out_dir=out')
     if config.model not in MODEL_TYPES:
         raise ValueError(f'unknown --model={config.model!r}; choose one of {", ".join(MODEL_TYPES)}')
+    if config.optimizer not in OPTIMIZERS:
+        raise ValueError(f'unknown --optimizer={config.optimizer!r}; choose one of {", ".join(OPTIMIZERS)}')
+    if not config.muon_lr > 0:
+        raise ValueError(f'--muon_lr must be positive, got {config.muon_lr}')
+    if not 0 <= config.muon_momentum < 1:
+        raise ValueError(f'--muon_momentum must be at least 0 and below 1, got {config.muon_momentum}')
     if config.dtype != 'auto' and config.dtype not in DTYPES:
         raise ValueError(f'unknown --dtype={config.dtype!r}; choose auto, {", ".join(DTYPES)}')
 
@@ -578,14 +591,22 @@ def init_model(config: TrainConfig, dataset: Dataset):
 
 
 def make_optimizer(model, config: TrainConfig, device_type: str):
-    """AdamW; weight decay pulls matrices (linear layers, embeddings) towards zero, but not biases
-    and LayerNorm gains, which are vectors: shrinking them only hurts (nanoGPT does the same)."""
+    """AdamW for every weight, or with optimizer='muon' Muon for the hidden matrices and AdamW for the
+    rest (embeddings, output layer, gains, biases; nanopushkin/optim.py). AdamW's weight decay pulls
+    matrices (linear layers, embeddings) towards zero, but not biases and LayerNorm gains, which are
+    vectors: shrinking them only hurts (nanoGPT does the same)."""
     params = [p for p in model.parameters() if p.requires_grad]
-    groups = [{'params': [p for p in params if p.dim() >= 2], 'weight_decay': config.weight_decay},
-              {'params': [p for p in params if p.dim() < 2], 'weight_decay': 0.0}]
-    # the fused CUDA kernel updates all parameters in one launch instead of a few per tensor
-    return torch.optim.AdamW(groups, lr=config.learning_rate, betas=(config.beta1, config.beta2),
-                             fused=True if device_type == 'cuda' else None)
+    muon = {id(p) for p in hidden_matrices(model)} if config.optimizer == 'muon' else set()
+    adamw = [p for p in params if id(p) not in muon]
+    groups = [{'params': [p for p in adamw if p.dim() >= 2], 'weight_decay': config.weight_decay},
+              {'params': [p for p in adamw if p.dim() < 2], 'weight_decay': 0.0}]
+    betas = (config.beta1, config.beta2)
+    if config.optimizer == 'adamw':
+        # the fused CUDA kernel updates all parameters in one launch instead of a few per tensor
+        return torch.optim.AdamW(groups, lr=config.learning_rate, betas=betas,
+                                 fused=True if device_type == 'cuda' else None)
+    groups.append({'params': [p for p in params if id(p) in muon], 'muon': True, 'lr': config.muon_lr})
+    return Muon(groups, lr=config.learning_rate, momentum=config.muon_momentum, betas=betas)
 
 
 def get_lr(it: int, config: TrainConfig, budget_used: float = 0.0) -> float:
@@ -614,7 +635,8 @@ def estimate_memory(model, config: TrainConfig) -> dict:
       gradients   4P, plus one more copy of the largest parameter: the token embedding's gradient
                   is built whole (twice for a GPT, whose output layer is the same matrix) and summed
                   into its .grad at the end of backward; AdamW's update makes temporaries that size
-      optimizer   8P: AdamW's two float32 averages per parameter
+      optimizer   8P: AdamW's two float32 averages per parameter (4 bytes for a matrix Muon updates:
+                  its momentum)
       autocast copies  (16-bit dtypes only) 2 bytes per weight of a Linear layer: autocast casts
                   each weight once per forward, and backward needs the copy
       activations what the forward pass keeps for backward, per token of the batch (B*T tokens).
@@ -663,7 +685,8 @@ def estimate_memory(model, config: TrainConfig) -> dict:
     per_token += held_logits * cfg.vocab_size * act_bytes + 3 * 4 * cfg.vocab_size
     largest = max(p.numel() for p in model.parameters())
     linear_weights = {id(m.weight): m.weight.numel() for m in model.modules() if isinstance(m, torch.nn.Linear)}
-    estimate = {'weights': 4 * n_params, 'gradients': 4 * (n_params + largest), 'optimizer': 8 * n_params}
+    muon = sum(p.numel() for p in hidden_matrices(model)) if config.optimizer == 'muon' else 0
+    estimate = {'weights': 4 * n_params, 'gradients': 4 * (n_params + largest), 'optimizer': 8 * n_params - 4 * muon}
     if act_bytes < 4:
         estimate['autocast copies'] = 2 * sum(linear_weights.values())
     estimate['activations'] = int(per_token * tokens)
