@@ -353,3 +353,16 @@ def test_sliding_window_bench_runs_at_tiny_sizes(char_dataset, tmp_path, capsys)
     assert [rows[way][2] for way in ('crop', 'half window', 'sliding')] == ['16', '8', '16']  # least context
     assert float(rows['half window'][1]) < float(rows['sliding'][1]) == 16.0                 # mean context
     assert all(2 < float(rows[way][3]) < 10 for way in ('crop', 'half window', 'sliding'))   # bits/char
+
+
+@pytest.mark.parametrize('options, message', [
+    (['--optimizer=sgd'], "unknown --optimizer='sgd'; choose one of adamw, muon"),
+    (['--optimizer=muon', '--muon_lr=0'], '--muon_lr must be positive'),
+    (['--optimizer=muon', '--muon_momentum=1'], '--muon_momentum must be at least 0 and below 1'),
+    (['--rotary=True', '--n_embd=18'], 'n_embd / n_head = 9 must be even'),
+])
+def test_bad_options_are_one_line_errors(options, message, char_dataset, tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        train.main([*cli_args(TINY), f'--data_dir={char_dataset}', f'--out_dir={tmp_path}', *options])
+    err = capsys.readouterr().err
+    assert exit_.value.code == 1 and message in err and len(err.strip().splitlines()) == 1, err
