@@ -70,7 +70,7 @@ from nanopushkin.corpus import VAL_WORKS, clean_text, find_corpus, read_works
 from nanopushkin.data import Dataset, load_meta, unigram_bits_per_char
 from nanopushkin.devices import resolve_device
 from nanopushkin.models import build_model, model_args_from_config, model_hyperparameters
-from nanopushkin.models.gpt import GPTConfig
+from nanopushkin.models.gpt import MODERN_OPTIONS, GPTConfig
 from nanopushkin.prepare import dataset_name, prepare_dataset
 from nanopushkin.sampling import SampleOptions, generate
 from nanopushkin.style import known_word_share, load_meter, repetition_metrics, score_texts, split_contrast
@@ -545,9 +545,13 @@ def training_flops(cfg: TrainConfig, tokens) -> int:
 
 def model_summary(cfg: TrainConfig) -> dict:
     """The hyperparameters that tell the runs apart (the model's own, defaults filled in; whether an
-    RNN runs through torch's fused kernel is not one: same function, same weights)."""
-    model = {key: value for key, value in model_hyperparameters(cfg).items() if key != 'fused'}
-    return {**model, 'learning_rate': cfg.learning_rate, 'batch_size': cfg.batch_size,
+    RNN runs through torch's fused kernel is not one: same function, same weights). A GPT's newer
+    options are named only when on, and the optimizer only when it is Muon: GPT-2 with AdamW is
+    described as it always was."""
+    model = {key: value for key, value in model_hyperparameters(cfg).items()
+             if key != 'fused' and not (key in MODERN_OPTIONS and value is False)}
+    optimizer = {'optimizer': cfg.optimizer, 'muon_lr': cfg.muon_lr} if cfg.optimizer != 'adamw' else {}
+    return {**model, **optimizer, 'learning_rate': cfg.learning_rate, 'batch_size': cfg.batch_size,
             'block_size': cfg.block_size}
 
 

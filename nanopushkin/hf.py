@@ -37,7 +37,7 @@ import torch
 from nanopushkin import hub, safetensors
 from nanopushkin.checkpoint import load_checkpoint
 from nanopushkin.config import main_parse
-from nanopushkin.models.gpt import GPT, GPTConfig
+from nanopushkin.models.gpt import GPT, MODERN_OPTIONS, GPTConfig
 from tokenizer import BPETokenizer
 
 # -----------------------------------------------------------------------------
@@ -47,7 +47,6 @@ from tokenizer import BPETokenizer
 # 'gelu_pytorch_tanh' (torch's kernel). Both are what our MLP computes. Plain 'gelu' (erf) is not.
 TANH_GELU = ('gelu_new', 'gelu_pytorch_tanh')
 SIZES = ('vocab_size', 'n_layer', 'n_head', 'n_embd')
-NEWER_OPTIONS = ('rotary', 'rmsnorm', 'qk_norm', 'relu2', 'untied')  # GPTConfig's options that GPT-2 lacks
 
 
 def gpt_config_from_hf(hf: dict, source, dropout=0.0) -> GPTConfig:
@@ -93,7 +92,7 @@ def gpt_config_from_hf(hf: dict, source, dropout=0.0) -> GPTConfig:
 
 def hf_config_from_gpt(config: GPTConfig, eot_id=None) -> dict:
     """The config.json of a GPT-2 that computes exactly what our GPT with `config` computes."""
-    newer = [name for name in NEWER_OPTIONS if getattr(config, name)]
+    newer = [name for name in MODERN_OPTIONS if getattr(config, name)]
     if newer:
         raise ValueError(f'this GPT was built with {", ".join(f"{name}=True" for name in newer)}, which GPT-2 '
                          'does not have: the GPT-2 format cannot hold it (only a GPT without these options exports)')

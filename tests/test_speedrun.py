@@ -16,11 +16,12 @@ from torch.utils._pytree import tree_map
 import sample
 import train
 from nanopushkin.checkpoint import load_checkpoint
-from nanopushkin.config import TrainConfig, load_config_file
+from nanopushkin.compare import model_summary
+from nanopushkin.config import TrainConfig, load_config_file, parse_args
 from nanopushkin.data import prepare_command
 from nanopushkin.hf import gpt2_tensor_shapes, hf_config_from_gpt
 from nanopushkin.models import model_args_from_config
-from nanopushkin.models.gpt import GPT, GPTConfig
+from nanopushkin.models.gpt import GPT, MODERN_OPTIONS, GPTConfig
 from nanopushkin.models.layers import RMSNorm, apply_rotary, rotary_tables
 from nanopushkin.optim import NS_COEFFICIENTS, NS_STEPS, hidden_matrices, orthogonalize
 from nanopushkin.playground import attention_weights
@@ -28,7 +29,7 @@ from nanopushkin.trainer import estimate_memory, make_optimizer
 from nanopushkin.trainer import train as train_run
 
 ROOT = Path(__file__).resolve().parent.parent
-OPTIONS = ('rotary', 'rmsnorm', 'qk_norm', 'relu2', 'untied')
+OPTIONS = MODERN_OPTIONS
 ALL_ON = {name: True for name in OPTIONS}
 TINY = dict(n_layer=2, n_head=2, n_embd=16, batch_size=4, block_size=16, max_iters=4, eval_interval=2,
             eval_iters=2, log_interval=1, warmup_iters=2, progress=False, plot=False, device='cpu')
@@ -249,6 +250,7 @@ def test_playground_attention_weights_with_every_option():
 
 def test_defaults_are_gpt2_and_each_option_changes_what_it_says():
     config = GPTConfig(vocab_size=11, block_size=8, n_layer=2, n_head=2, n_embd=8)
+    assert OPTIONS == ('rotary', 'rmsnorm', 'qk_norm', 'relu2', 'untied')
     assert not any(getattr(config, name) for name in OPTIONS)
     assert model_args_from_config(TrainConfig(), 11) == {**vars(GPTConfig(vocab_size=11)), 'block_size': 128}
     gpt2 = GPT(config)
@@ -271,6 +273,12 @@ def test_defaults_are_gpt2_and_each_option_changes_what_it_says():
             hf_config_from_gpt(replace(config, **{name: True}))
     with pytest.raises(ValueError, match='head size'):
         GPTConfig(vocab_size=11, n_head=2, n_embd=6, rotary=True)
+    # compare.py's hyperparameters: GPT-2 with AdamW described as before, the rest named when on
+    gpt = parse_args(TrainConfig, [str(ROOT / 'config' / 'gpt.py')])
+    assert model_summary(gpt) == {'n_layer': 4, 'n_head': 4, 'n_embd': 128, 'dropout': 0.0, 'bias': False,
+                                  'block_size': 64, 'learning_rate': 2e-3, 'batch_size': 12}
+    assert model_summary(replace(gpt, rotary=True, optimizer='muon')) == {
+        **model_summary(gpt), 'rotary': True, 'optimizer': 'muon', 'muon_lr': 0.02}
 
 
 # -----------------------------------------------------------------------------
@@ -345,3 +353,16 @@ def test_sliding_window_bench_runs_at_tiny_sizes(char_dataset, tmp_path, capsys)
     assert [rows[way][2] for way in ('crop', 'half window', 'sliding')] == ['16', '8', '16']  # least context
     assert float(rows['half window'][1]) < float(rows['sliding'][1]) == 16.0                 # mean context
     assert all(2 < float(rows[way][3]) < 10 for way in ('crop', 'half window', 'sliding'))   # bits/char
+
+
+@pytest.mark.parametrize('options, message', [
+    (['--optimizer=sgd'], "unknown --optimizer='sgd'; choose one of adamw, muon"),
+    (['--optimizer=muon', '--muon_lr=0'], '--muon_lr must be positive'),
+    (['--optimizer=muon', '--muon_momentum=1'], '--muon_momentum must be at least 0 and below 1'),
+    (['--rotary=True', '--n_embd=18'], 'n_embd / n_head = 9 must be even'),
+])
+def test_bad_options_are_one_line_errors(options, message, char_dataset, tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        train.main([*cli_args(TINY), f'--data_dir={char_dataset}', f'--out_dir={tmp_path}', *options])
+    err = capsys.readouterr().err
+    assert exit_.value.code == 1 and message in err and len(err.strip().splitlines()) == 1, err

@@ -29,7 +29,7 @@ from .layers import RMSNorm, apply_rotary, rotary_tables
 @dataclass
 class GPTConfig:
     vocab_size: int
-    block_size: int = 256   # longest sequence the position embeddings cover
+    block_size: int = 256   # longest sequence: the learned positions', the rotary sliding window's
     n_layer: int = 6
     n_head: int = 6
     n_embd: int = 384
@@ -50,6 +50,9 @@ class GPTConfig:
         if self.rotary and (self.n_embd // self.n_head) % 2:
             raise ValueError(f"GPTConfig.rotary turns pairs of a head's dimensions: the head size "
                              f"n_embd / n_head = {self.n_embd // self.n_head} must be even")
+
+
+MODERN_OPTIONS = ('rotary', 'rmsnorm', 'qk_norm', 'relu2', 'untied')  # the fields above that GPT-2 lacks
 
 
 def make_norm(config):
@@ -111,11 +114,11 @@ class MLP(nn.Module):
         self.gelu = nn.GELU(approximate='tanh')  # GPT-2's "gelu_new"
         self.c_proj = nn.Linear(4 * config.n_embd, config.n_embd, bias=config.bias)
         self.dropout = nn.Dropout(config.dropout)
-        # relu2: ReLU(x)^2 (Primer, So et al. 2021; modded-nanogpt), sparse like ReLU but smooth at 0.
-        # Not SwiGLU (Llama's): its gate is a third matrix, so at the same parameter count the hidden
-        # layer shrinks to 8/3 n_embd and each step runs three smaller matmuls, which a CPU does less
-        # efficiently; at this scale the two are about equally good, and ReLU^2 changes only the
-        # activation, so its ablation row measures the activation and nothing else
+        # relu2: ReLU(x)^2 (Primer, So et al. 2021; kept by modded-nanogpt): sparse like ReLU, smooth
+        # at 0. Not SwiGLU (Llama's): its gate is a third matrix, so at the same parameter count the
+        # hidden layer shrinks to 8/3 n_embd and a step runs three smaller matmuls instead of two;
+        # the speedruns found the two about as good at small scale, and ReLU^2 keeps GPT-2's weights,
+        # names and FLOPs, so its ablation row measures the activation alone
         self.relu2 = config.relu2
 
     def forward(self, x):
