@@ -68,7 +68,7 @@ class TrainConfig:
     # system
     device: str = 'auto'                # 'auto' | 'cpu' | 'cuda' | 'cuda:1' | 'mps'
     dtype: str = 'auto'                 # 'auto' | 'float32' | 'bfloat16' | 'float16'
-    threads: int = 0                    # CPU threads; 0: time 1 and all cores at the start, keep the faster
+    threads: int = 0                    # CPU threads; 0: the faster of 1 and all cores, re-timed while training
     compile: bool = False               # torch.compile the model
     gradient_checkpointing: bool = False
     seed: int = 1337

@@ -10,7 +10,7 @@ Read `train`, `train_loop` and `train_step` first: they are the whole idea, in t
      best.pt (the lowest val loss, for sampling);
   3. at the end: a last evaluation and checkpoint, the loss-curve picture, a summary dict.
 The class Run below them holds what the loop works with; a first reading can skip everything after
-it (device and thread choice, the memory estimate, the plot).
+it (device choice, the memory estimate, the plot) and nanopushkin/threads.py (the CPU thread count).
 
 Resuming continues the same curve exactly (on the CPU): the checkpoint holds the optimizer and the
 random-number states of torch and of the batch sampler, so N iterations straight and N/2 + N/2 with a
@@ -43,6 +43,7 @@ from matplotlib.figure import Figure  # no pyplot: no window, no global state
 from torch.nn.parallel import DistributedDataParallel as DDP
 from tqdm import tqdm
 
+from nanopushkin import threads
 from nanopushkin.checkpoint import locked, model_from_checkpoint, read_checkpoint, read_log, restart_log, \
     save_checkpoint
 from nanopushkin.config import TrainConfig
@@ -117,7 +118,7 @@ def train_loop(run) -> dict:
 def train_step(run, lr):
     """Forward and backward over the micro-batches of one iteration, without changing the weights;
     returns the mean loss, a tensor on the device (reading it waits for the GPU)."""
-    run.step_started = time.time()
+    run.step_started = threads.clock()
     for group in run.optimizer.param_groups:
         group['lr'] = lr
     loss_sum = torch.zeros((), device=run.device)
@@ -216,8 +217,8 @@ class Run:
         self.scaler = torch.amp.GradScaler(self.device_type, enabled=self.dtype == torch.float16)
         # the batch sampler's own generator: its state goes into checkpoints (rank r draws other text)
         self.generator = torch.Generator().manual_seed(config.seed + self.rank)
-        if self.device_type == 'cpu':
-            choose_threads(self)
+        # on the CPU: the faster of 1 and all threads, checked again while training (nanopushkin/threads.py)
+        self.thread_choice = threads.choose_threads(self) if self.device_type == 'cpu' else None
         self.model = self.raw_model  # what the loop calls; raw_model is what is saved and evaluated
         if config.compile:
             self.say('compiling the model (takes a minute)...')
@@ -292,7 +293,14 @@ class Run:
         self.scaler.step(self.optimizer)
         self.scaler.update()
         self.optimizer.zero_grad(set_to_none=True)
-        self.train_seconds += time.time() - self.step_started
+        step_seconds = threads.clock() - self.step_started
+        self.train_seconds += step_seconds
+        if self.thread_choice is not None:
+            count, message = self.thread_choice.step_done(step_seconds)
+            if count != torch.get_num_threads():
+                torch.set_num_threads(count)
+            if message:
+                self.say(message)
         self.state.iter_num += 1
         self.state.tokens_seen += self.tokens_per_iter
         self.window_tokens += self.tokens_per_iter
@@ -427,7 +435,7 @@ class Run:
 
 
 # -----------------------------------------------------------------------------
-# checks and choices made before training: config, out_dir, device, number type, processes, threads
+# checks and choices made before training: config, out_dir, device, number type, processes
 
 
 def check_config(config: TrainConfig):
@@ -488,40 +496,6 @@ def start_distributed(device: str):
         device = f'cuda:{int(os.environ["LOCAL_RANK"])}'
         torch.cuda.set_device(device)
     return dist.get_rank(), dist.get_world_size(), device
-
-
-def choose_threads(run):
-    """CPU threads for the run: --threads when given, else the faster of one thread and all of them,
-    timed on a few forward/backward passes (more threads lose when another process holds a core,
-    and tiny models lose to the threads' overhead). The timing changes no weight or random state."""
-    if run.config.threads > 0:
-        torch.set_num_threads(run.config.threads)
-        return
-    candidates = sorted({1, torch.get_num_threads()})
-    if len(candidates) == 1:
-        return
-    times = {threads: seconds_per_step(run, threads) for threads in candidates}
-    best = min(times, key=times.get)
-    torch.set_num_threads(best)
-    run.say(f'threads: {best} (timed ' + ', '.join(f'{n}: {1000 * t:.1f} ms/step' for n, t in times.items())
-            + '; --threads=N to choose)')
-
-
-def seconds_per_step(run, threads, repeats=3) -> float:
-    """The fastest of a few forward/backward passes with `threads` threads (the first warms up)."""
-    torch.set_num_threads(threads)
-    generator = torch.Generator().manual_seed(0)  # not the run's batch sampler
-    times = []
-    with torch.random.fork_rng(devices=[]):  # dropout's draws are given back
-        for _ in range(repeats + 1):
-            start = time.perf_counter()
-            x, y = run.dataset.get_batch('train', run.config.batch_size, run.config.block_size, generator)
-            with run.autocast:
-                _, loss = run.raw_model(x, y)
-            loss.backward()
-            times.append(time.perf_counter() - start)
-    run.optimizer.zero_grad(set_to_none=True)
-    return min(times[1:])
 
 
 # -----------------------------------------------------------------------------

@@ -17,6 +17,8 @@ from nanopushkin.config import TrainConfig
 from nanopushkin.data import Dataset, bits_per_char, prepare_command, unigram_bits_per_char
 from nanopushkin.models import MODEL_TYPES
 from nanopushkin.checkpoint import find_checkpoint, load_checkpoint, save_checkpoint
+from nanopushkin import threads
+from nanopushkin.threads import ThreadChoice
 from nanopushkin.trainer import estimate_memory, get_lr, train
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -152,6 +154,71 @@ def test_training_lowers_the_loss_and_keeps_the_best(char_dataset, tmp_path, one
     (tmp_path / 'best.pt').unlink()
     model, _, checkpoint = load_checkpoint(tmp_path)
     assert checkpoint['iter_num'] == 30 and not model.training
+
+
+# -----------------------------------------------------------------------------
+# the thread count follows the machine's load
+
+
+def drive(choice, seconds_by_threads, steps):
+    """Feed `choice` the step times a machine would give: seconds_by_threads(step, threads).
+    Returns the thread count of every step and the lines printed."""
+    counts, said, threads_now = [], [], choice.threads
+    for step in range(steps):
+        counts.append(threads_now)
+        threads_now, message = choice.step_done(seconds_by_threads(step, threads_now))
+        said += [message] if message else []
+    return counts, said
+
+
+def test_threads_fall_back_when_steps_collapse_and_come_back_later():
+    # two threads take 0.1 s a step until step 10, then another program takes a core: 0.8 s with two,
+    # 0.3 s with one; from step 400 the machine is idle again
+    def machine(step, threads):
+        if 10 <= step < 400:
+            return 0.8 if threads == 2 else 0.3
+        return 0.1 if threads == 2 else 0.15
+    counts, said = drive(ThreadChoice([1, 2], 2, recheck_seconds=60.0), machine, 700)
+    # the collapse is seen after 2 slow steps (the median of 3), the trial runs 4 steps with 1 thread
+    assert counts[:12] == [2] * 12 and counts[12:16] == [1] * 4
+    assert said[0] == ('threads: 2 -> 1 (training steps took 800.0 ms with 2, 300.0 ms with 1: the '
+                       "machine's load changed; --threads=N to fix the count)")
+    # while the load lasts, the periodic trials of 2 threads lose and 1 thread stays
+    assert set(counts[16:400]) == {1, 2} and counts[16:400].count(2) < 20
+    # once idle, the next periodic trial (60 s of steps later) switches back to two threads
+    assert counts[-1] == 2 and said[1].startswith('threads: 1 -> 2') and len(said) == 2
+
+
+def test_a_trial_that_is_not_faster_keeps_the_count():
+    counts, said = drive(ThreadChoice([1, 2], 2, recheck_seconds=1.0), lambda step, n: 0.1 if n == 2 else 0.105, 40)
+    assert said == [] and counts.count(1) == 4 * (counts.count(1) // 4) > 0   # whole trials, then back
+    assert counts[-1] == 2
+
+
+def test_the_thread_check_switches_during_a_run_without_changing_the_curve(char_dataset, tmp_path, monkeypatch,
+                                                                           capsys):
+    # a fake clock: each reading advances by what the current thread count costs; after the start
+    # (the first timing reads it 16 times) two threads become slow, as when another program starts
+    readings = []
+
+    def fake_clock():
+        slow = len(readings) >= 16 + 2 * 4
+        readings.append({1: 0.3, 2: 0.8 if slow else 0.1}[torch.get_num_threads()])
+        return sum(readings)
+
+    monkeypatch.setattr(threads, 'clock', fake_clock)
+    set_num_threads = torch.set_num_threads
+    set_num_threads(2)                      # two cores to choose from
+    try:
+        train(tiny_config(char_dataset, tmp_path / 'auto', model='lstm', max_iters=12, dropout=0.1))
+    finally:
+        set_num_threads(1)
+    printed = capsys.readouterr().out
+    assert 'threads: 2 (timed 1: 300.0 ms/step, 2: 100.0 ms/step' in printed
+    assert 'threads: 2 -> 1 (training steps took 800.0 ms with 2, 300.0 ms with 1' in printed
+    monkeypatch.undo()
+    train(tiny_config(char_dataset, tmp_path / 'fixed', model='lstm', max_iters=12, dropout=0.1, threads=1))
+    assert curve(read_log(tmp_path / 'auto')) == curve(read_log(tmp_path / 'fixed'))
 
 
 def test_learning_rate_schedule():
