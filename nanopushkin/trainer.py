@@ -275,13 +275,11 @@ class Run:
                          'bits/char on the default data')
             self.say('memory estimate: ' + ' + '.join(f'{k} {format_bytes(v)}' for k, v in memory.items()
                                                       if k != 'total') + f' = {format_bytes(memory["total"])}')
-        # the bar's total is the iterations that will run, when they are known: not under a time budget
-        total_iters = config.max_iters
-        if config.max_tokens > 0:
-            total_iters = min(total_iters, math.ceil(config.max_tokens / self.tokens_per_iter))
-        self.progress = tqdm(total=None if config.max_seconds > 0 else total_iters, initial=self.state.iter_num,
+        # the bar's total is the iterations that will run, when they are known: not under a time budget;
+        # its right end is the progress line of log_step (loss, tokens/s, time left)
+        self.progress = tqdm(total=None if config.max_seconds > 0 else self.total_iters(), initial=self.state.iter_num,
                              disable=not (self.master and config.progress and not config.eval_only),
-                             unit='it', dynamic_ncols=True)
+                             bar_format='{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed}{postfix}]', dynamic_ncols=True)
 
     # --- what the loop calls
 
@@ -316,10 +314,11 @@ class Run:
         self.log({'event': 'train', 'iter': self.state.iter_num, 'tokens': self.state.tokens_seen,
                   'elapsed': round(self.elapsed(), 3), 'loss': loss_value, 'lr': lr,
                   'tokens_per_sec': round(tokens_per_sec, 1)})
-        self.progress.set_postfix(loss=f'{loss_value:.4f}', tok_per_s=f'{tokens_per_sec:,.0f}')
+        left = self.seconds_left(tokens_per_sec)
+        speed = f'{tokens_per_sec:,.0f} tokens/s' + (f', {format_duration(left)} left' if left is not None else '')
+        self.progress.set_postfix_str(f'loss {loss_value:.4f}, {speed}')
         if not self.config.progress:
-            self.say(f'iter {self.state.iter_num}: loss {loss_value:.4f}, lr {lr:.2e}, '
-                     f'{tokens_per_sec:,.0f} tokens/s')
+            self.say(f'iter {self.state.iter_num}: loss {loss_value:.4f}, lr {lr:.2e}, {speed}')
 
     def evaluate(self, final=False):
         """Measure and log; write best.pt when val loss improved, ckpt.pt (the latest state) always
@@ -406,6 +405,27 @@ class Run:
             dist.broadcast(value, src=0)
             used = value.item()
         return used
+
+    def total_iters(self) -> int:
+        """The iterations this run will have done at the end (max_iters, or fewer under max_tokens);
+        a max_seconds budget may stop it sooner."""
+        total = self.config.max_iters
+        if self.config.max_tokens > 0:
+            total = min(total, math.ceil(self.config.max_tokens / self.tokens_per_iter))
+        return total
+
+    def seconds_left(self, tokens_per_sec) -> float | None:
+        """The time to the end of the run at the current speed: the iterations left at the last
+        window's tokens/s, plus the share of evaluations and saving seen so far in this session (a
+        max_seconds budget caps it). None before a speed is known."""
+        if tokens_per_sec <= 0 or self.train_seconds <= 0:
+            return None
+        iters_left = max(0, self.total_iters() - self.state.iter_num)
+        overhead = max(1.0, (time.time() - self.start_time) / self.train_seconds)   # wall / training time
+        left = iters_left * self.tokens_per_iter / tokens_per_sec * overhead
+        if self.config.max_seconds > 0:
+            left = min(left, max(0.0, self.config.max_seconds - self.elapsed()))
+        return left
 
     def finished(self) -> bool:
         """Out of iterations, tokens or time?"""
@@ -632,6 +652,14 @@ def estimate_memory(model, config: TrainConfig) -> dict:
     estimate['activations'] = int(per_token * tokens)
     estimate['total'] = sum(estimate.values())
     return estimate
+
+
+def format_duration(seconds: float) -> str:
+    """'45 s', '12 min', '2 h 05 min': as precise as a time left can be."""
+    if seconds < 90:
+        return f'{seconds:.0f} s'
+    minutes = round(seconds / 60)
+    return f'{minutes} min' if minutes < 90 else f'{minutes // 60} h {minutes % 60:02d} min'
 
 
 def format_bytes(n: float) -> str:

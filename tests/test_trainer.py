@@ -3,8 +3,10 @@ atomic checkpoints, the log and the plot, the data helpers, and clear errors."""
 import json
 import math
 import os
+import re
 import subprocess
 import sys
+import time
 from collections import Counter
 from dataclasses import replace
 from pathlib import Path
@@ -19,7 +21,7 @@ from nanopushkin.models import MODEL_TYPES
 from nanopushkin.checkpoint import find_checkpoint, load_checkpoint, save_checkpoint
 from nanopushkin import threads
 from nanopushkin.threads import ThreadChoice
-from nanopushkin.trainer import estimate_memory, get_lr, train
+from nanopushkin.trainer import Run, RunState, estimate_memory, format_duration, get_lr, train
 
 ROOT = Path(__file__).resolve().parent.parent
 # small enough for any of the five models to run a few iterations in well under a second
@@ -219,6 +221,43 @@ def test_the_thread_check_switches_during_a_run_without_changing_the_curve(char_
     monkeypatch.undo()
     train(tiny_config(char_dataset, tmp_path / 'fixed', model='lstm', max_iters=12, dropout=0.1, threads=1))
     assert curve(read_log(tmp_path / 'auto')) == curve(read_log(tmp_path / 'fixed'))
+
+
+# -----------------------------------------------------------------------------
+# the progress line: tokens/s and the time left
+
+
+def run_at(config, iter_num, wall_seconds, train_seconds, tokens_per_iter=100):
+    """A Run's bookkeeping as it stands `wall_seconds` after its start, without a model."""
+    run = object.__new__(Run)
+    run.config, run.tokens_per_iter, run.train_seconds = config, tokens_per_iter, train_seconds
+    run.state = RunState(iter_num=iter_num, tokens_seen=iter_num * tokens_per_iter)
+    run.start_time = time.time() - wall_seconds
+    return run
+
+
+def test_time_left_counts_the_iterations_left_at_the_current_speed():
+    # 50 of 100 iterations done, 1000 tokens/s: 50 x 100 tokens take 5 s of steps; the wall clock ran
+    # twice the training time (evaluations, saving), so about 10 s are left
+    assert run_at(TrainConfig(max_iters=100), 50, 20, 10).seconds_left(1000) == pytest.approx(10, rel=0.01)
+    # a token budget that ends the run at iteration 60
+    assert run_at(TrainConfig(max_iters=100, max_tokens=6000), 50, 20, 10).seconds_left(1000) == \
+        pytest.approx(2, rel=0.01)
+    # a time budget caps it; no speed yet, no estimate
+    assert run_at(TrainConfig(max_iters=100, max_seconds=25), 50, 20, 10).seconds_left(1000) == \
+        pytest.approx(5, abs=0.1)
+    assert run_at(TrainConfig(), 0, 1, 0).seconds_left(0) is None
+    assert [format_duration(s) for s in (0.4, 45, 600, 5400, 7500)] == ['0 s', '45 s', '10 min', '1 h 30 min',
+                                                                        '2 h 05 min']
+
+
+def test_the_progress_line_says_tokens_per_second_and_the_time_left(char_dataset, tmp_path, capsys):
+    train(tiny_config(char_dataset, tmp_path, max_iters=4, log_interval=2))
+    lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith('iter') and 'lr' in line]
+    assert [line.split(':')[0] for line in lines] == ['iter 2', 'iter 4']
+    assert all(re.search(r'loss [0-9.]+, lr [0-9.e+-]+, [0-9,]+ tokens/s, [0-9]+ (s|min) left$', line)
+               for line in lines), lines
+    assert lines[-1].endswith(', 0 s left')
 
 
 def test_learning_rate_schedule():
