@@ -78,6 +78,7 @@ class TrainConfig:
     plot: bool = True                   # write loss.png into out_dir at the end
     # what this config reached when it was last measured (printed beside the result at the end)
     expected_val_bits_per_char: float | None = None
+    expected_after_tokens: int = 0      # the training tokens that figure was reached after (0: not stated)
 
 
 def _fields(cls) -> dict:

@@ -271,8 +271,9 @@ class Run:
             self.say(f'data: {config.data_dir} ({self.dataset.meta["tokenizer"]}, vocab {self.dataset.vocab_size});'
                      f' {self.tokens_per_iter:,} tokens per iteration; unigram baseline {self.baseline:.3f} bits/char')
             if config.expected_val_bits_per_char is not None:  # a known-good number: far off means broken
+                planned = None if config.max_seconds > 0 else self.total_iters() * self.tokens_per_iter
                 self.say(f'this config is expected to reach about {config.expected_val_bits_per_char:.3f} '
-                         'bits/char on the default data')
+                         f'bits/char on the default data{budget_note(config, planned, "is set to train on")}')
             self.say('memory estimate: ' + ' + '.join(f'{k} {format_bytes(v)}' for k, v in memory.items()
                                                       if k != 'total') + f' = {format_bytes(memory["total"])}')
         # the bar's total is the iterations that will run, when they are known: not under a time budget;
@@ -377,10 +378,7 @@ class Run:
         if self.master and self.config.plot:
             plot_log(self.out_dir, self.baseline)
         if self.master and summary['val_bits_per_char'] is not None:
-            reached = f'val {summary["val_bits_per_char"]:.3f} bits/char'
-            expected = self.config.expected_val_bits_per_char
-            self.say(reached if expected is None else
-                     f'{reached}; this config is expected to reach about {expected:.3f} on the default data')
+            self.say(result_line(summary['val_bits_per_char'], self.baseline, self.config, state.tokens_seen))
         return summary
 
     def evaluate_only(self) -> dict:
@@ -714,6 +712,35 @@ def plot_log(out_dir, baseline_bits_per_char=None):
     ax_bpc.set(xlabel='iteration', ylabel='bits per character', title='validation')
     ax_bpc.legend()
     fig.savefig(Path(out_dir) / 'loss.png', dpi=100)
+
+
+def result_line(reached, baseline, config: TrainConfig, tokens_seen) -> str:
+    """The trainer's last line: the held-out bits/char beside the unigram baseline (a model that
+    ignores the context; above it, something is wrong) and beside what the config is expected to
+    reach, saying when that figure is for a longer budget than this run trained."""
+    if reached >= baseline:
+        line = (f'val {reached:.3f} bits/char, not below the {baseline:.3f} of the unigram baseline (a model that '
+                'ignores the context): this run trained too little, or something is broken')
+    else:
+        line = f'val {reached:.3f} bits/char (unigram baseline {baseline:.3f})'
+    expected = config.expected_val_bits_per_char
+    if expected is None:
+        return line
+    return (line + f'; this config is expected to reach about {expected:.3f} on the default data'
+            + budget_note(config, tokens_seen, 'trained on'))
+
+
+def budget_note(config: TrainConfig, tokens, verb) -> str:
+    """' after its full budget of N training tokens; this run <verb> M' when the config's expected
+    figure was measured after another number of tokens than `tokens` (None: not known), else ''."""
+    full = config.expected_after_tokens
+    if not full or tokens is None or tokens == full:
+        return ''
+    return f' after its full budget of {format_tokens(full)} training tokens; this run {verb} {format_tokens(tokens)}'
+
+
+def format_tokens(n: int) -> str:
+    return f'{n / 1e6:.1f}M' if n >= 100_000 else f'{n:,}'
 
 
 def summarize(last_eval, best_val_loss, iter_num, tokens_seen, elapsed, tokens_per_sec, model, out_dir):

@@ -15,13 +15,13 @@ import numpy as np
 import pytest
 import torch
 
-from nanopushkin.config import TrainConfig
+from nanopushkin.config import TrainConfig, parse_args
 from nanopushkin.data import Dataset, bits_per_char, prepare_command, unigram_bits_per_char
 from nanopushkin.models import MODEL_TYPES
 from nanopushkin.checkpoint import find_checkpoint, load_checkpoint, save_checkpoint
 from nanopushkin import threads
 from nanopushkin.threads import ThreadChoice
-from nanopushkin.trainer import Run, RunState, estimate_memory, format_duration, get_lr, train
+from nanopushkin.trainer import Run, RunState, estimate_memory, format_duration, get_lr, result_line, train
 
 ROOT = Path(__file__).resolve().parent.parent
 # small enough for any of the five models to run a few iterations in well under a second
@@ -76,6 +76,11 @@ def test_config_file_trains_through_cli(model, char_dataset, tmp_path):
     result = run_cli([f'config/{model}.py', *cli_args(options)])
     assert result.returncode == 0, result.stderr
     assert 'parameters' in result.stdout and 'memory estimate' in result.stdout
+    # the config's expected figure is for its full budget, not for these 3 iterations
+    budget = parse_args(TrainConfig, [f'config/{model}.py']).expected_after_tokens
+    assert result.stdout.splitlines()[-1].endswith(
+        f'after its full budget of {budget / 1e6:.1f}M training tokens; this run trained on '
+        f'{3 * TINY["batch_size"] * TINY["block_size"]}')
     log = read_log(out_dir)
     assert [r['iter'] for r in log if r['event'] == 'eval'] == [0, 2, 3]
     assert log[-1]['event'] == 'done' and log[-1]['iters'] == 3
@@ -258,6 +263,20 @@ def test_the_progress_line_says_tokens_per_second_and_the_time_left(char_dataset
     assert all(re.search(r'loss [0-9.]+, lr [0-9.e+-]+, [0-9,]+ tokens/s, [0-9]+ (s|min) left$', line)
                for line in lines), lines
     assert lines[-1].endswith(', 0 s left')
+
+
+def test_the_last_line_compares_with_the_unigram_baseline_and_the_configs_budget():
+    config = TrainConfig(expected_val_bits_per_char=2.456, expected_after_tokens=5_808_128)
+    # --max_iters=50 of config/lstm.py: above the unigram line, and a figure for a longer run
+    assert result_line(4.845, 4.832, config, 51_200) == (
+        'val 4.845 bits/char, not below the 4.832 of the unigram baseline (a model that ignores the context): '
+        'this run trained too little, or something is broken; this config is expected to reach about 2.456 on '
+        'the default data after its full budget of 5.8M training tokens; this run trained on 51,200')
+    # the full budget: the comparison stands as it is
+    assert result_line(2.47, 4.832, config, 5_808_128) == (
+        'val 2.470 bits/char (unigram baseline 4.832); this config is expected to reach about 2.456 on the '
+        'default data')
+    assert result_line(2.47, 4.832, TrainConfig(), 100) == 'val 2.470 bits/char (unigram baseline 4.832)'
 
 
 def test_learning_rate_schedule():
