@@ -246,7 +246,9 @@ def read_works(folder) -> list[Work]:
         except ValueError as e:
             raise ValueError(f'{p}: {e}') from None
         rel = p.relative_to(folder).as_posix()
-        log.info('%-60s %-6s %8d of %8d characters kept', rel, encoding, len(text), len(decode_bytes(raw)[0]))
+        # 'after cleaning' can be the larger number: '…' becomes '...' and glued lines get a line break
+        log.info('%-60s %-6s %8d characters read, %8d after cleaning', rel, encoding, len(decode_bytes(raw)[0]),
+                 len(text))
         works.append(Work(p.stem, p.parent.name, rel, text, encoding, hashlib.sha256(raw).hexdigest()))
     return works
 

@@ -179,8 +179,10 @@ def prepare_dataset(tokenizer='char', vocab_size=None, src=None, out_root='data/
             raise RuntimeError(f'the {tok.kind} tokenizer produced ids outside 0..{tok.vocab_size - 1}')
         write_atomic(out_dir / f'{split}.bin', lambda tmp: ids.astype(dtype).tofile(tmp))
         meta[split] = split_stats(works, ids)
-        log.info('%-5s %2d works %9d chars %9d bytes %9d tokens (%.2f chars/token)', split, len(works),
-                 meta[split]['chars'], meta[split]['bytes'], meta[split]['tokens'],
+        separators = f'{len(works) - 1} end-of-text separator' + ('s' if len(works) != 2 else '')
+        log.info('%-5s %2d works: %d characters of text, %d with the %s that meta.json counts; %d bytes; '
+                 '%d tokens (%.2f characters/token)', split, len(works), sum(len(w.text) for w in works),
+                 meta[split]['chars'], separators, meta[split]['bytes'], meta[split]['tokens'],
                  meta[split]['chars'] / max(1, meta[split]['tokens']))
     if tok.kind == 'word':
         meta['val']['oov_rate'] = tok.oov_rate(eot.join(w.text for w in val))
