@@ -153,7 +153,7 @@ def test_the_counts_prepare_prints_mean_what_they_say(tmp_path, caplog):
         read = len(corpus.decode_bytes((tmp_path / 'src' / path).read_bytes())[0])
         line = next(m for m in lines if m.startswith(path))
         assert line.endswith(f'{read} characters read, {len(work.text):8d} after cleaning'), line
-    # cleaning may lengthen a text: the old line said '179 of 148 characters kept' for this one
+    # cleaning may lengthen a text: the old line said '179 of 147 characters kept' for this one
     assert len(works['prose/Выстрел.txt'].text) > len('Александр Пушкин\nВЫСТРЕЛ\n\n' + 'Ну… ' * 30 + '\n')
     meta = json.loads((folder / 'meta.json').read_text(encoding='utf-8'))
     train_text = sum(len(works[p].text) for p in works if works[p].name in meta['train']['works'])
