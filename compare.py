@@ -5,17 +5,23 @@
     python compare.py --search=4 --budget_seconds=120   # random hyperparameter search per architecture
     python compare.py --quick                           # smoke test, about 2 minutes on a laptop CPU
 
-Writes results/<name>/{results.md,results.json,curves.png,samples.md}; see nanopushkin/compare.py.
+Writes results/<name>/{results.md,results.json,curves.png,samples.md} (--quick: out-quick/<name>/,
+which git ignores); see nanopushkin/compare.py.
 """
 import shlex
 import sys
 
 from nanopushkin.compare import CompareConfig, compare
-from nanopushkin.config import ConfigError, main_parse
+from nanopushkin.config import main_parse
+
+
+def main(argv):
+    settings = main_parse(CompareConfig, argv, config_file_allowed=False)
+    try:
+        compare(settings, command=shlex.join(['python', 'compare.py'] + argv))
+    except (ValueError, OSError) as e:   # bad options, no corpus (CorpusNotFound), unwritable folders
+        sys.exit(f'error: {e}')
+
 
 if __name__ == '__main__':
-    settings = main_parse(CompareConfig, sys.argv[1:], config_file_allowed=False)
-    try:
-        compare(settings, command=shlex.join(['python', 'compare.py'] + sys.argv[1:]))
-    except ConfigError as e:
-        sys.exit(f'error: {e}')
+    main(sys.argv[1:])

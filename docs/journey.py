@@ -1,6 +1,6 @@
 """The figures of docs/journey.md that no other command makes: python docs/journey.py
 
-    python docs/journey.py --src=../shared/data/pushkin     # about 15 minutes on an idle 2-core CPU
+    python docs/journey.py                  # about 15 minutes on an idle 2-core CPU
 
 writes results/journey/figures.json (and the samples of chapter 7 in results/journey/sampling.md).
 Every step runs the commands a reader runs (prepare.py, train.py, sample.py) or reads the files
@@ -22,6 +22,7 @@ import os
 import subprocess
 import sys
 from collections import Counter
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,6 +34,7 @@ sys.path.insert(0, str(ROOT))  # run from a checkout without installing
 
 from nanopushkin.checkpoint import load_checkpoint, read_log  # noqa: E402
 from nanopushkin.config import main_parse  # noqa: E402
+from nanopushkin.corpus import CorpusNotFound, find_corpus  # noqa: E402
 from nanopushkin.data import Dataset, bits_per_char, unigram_bits_per_char  # noqa: E402
 from nanopushkin.prepare import load_split_works  # noqa: E402
 from tokenizer import BPETokenizer, WordTokenizer  # noqa: E402
@@ -43,7 +45,7 @@ STEP_NAMES = ('corpus', 'counting', 'words', 'bpe', 'trap', 'fair', 'sampling')
 
 @dataclass
 class JourneyConfig:
-    src: str = '../shared/data/pushkin'     # the corpus folder (see the README's corpus section)
+    src: str = ''                           # the corpus folder ('': corpus.find_corpus's rule, as every script)
     data_root: str = 'data/pushkin'         # where prepared datasets are (and are made when missing)
     results_dir: str = 'results/journey'    # figures.json, sampling.md; runs/ holds the checkpoints
     steps: str = ','.join(STEP_NAMES)       # which steps to run
@@ -275,6 +277,10 @@ def main(argv):
     steps, redo = cfg.steps.split(','), set(filter(None, cfg.redo.split(',')))
     if not set(steps) | redo <= set(STEPS):
         sys.exit(f'error: unknown step in --steps/--redo; the steps are {",".join(STEPS)}')
+    try:   # the corpus once, before the working folder changes (a relative --src means the caller's)
+        cfg = dataclasses.replace(cfg, src=str(find_corpus(cfg.src or None).resolve()))
+    except (CorpusNotFound, ValueError) as e:
+        sys.exit(f'error: {e}')
     os.chdir(ROOT)
     torch.set_num_threads(1)
     cfg.out.mkdir(parents=True, exist_ok=True)

@@ -53,8 +53,8 @@ FORMATS = ('pushkin', 'hashsep')
 class PrepareConfig:
     tokenizer: str = 'char'          # 'char' | 'word' | 'bpe' | 'pretrained:<GPT-2-format folder or hub name>'
     vocab_size: int = 0              # word and bpe only; 0: the default (word 8000, bpe 4096)
-    src: str = ''                    # corpus folder (else $PUSHKIN_CORPUS, cache, download);
-                                     # with format=hashsep: the text file of stories
+    src: str = ''                    # corpus folder ('': $PUSHKIN_CORPUS, ../shared/data/pushkin, data/pushkin/raw,
+                                     # download: corpus.find_corpus); with format=hashsep: the file of stories
     out_root: str = 'data/pushkin'   # the dataset folder goes into out_root/<name>
     format: str = 'pushkin'          # 'pushkin' (prose/ + poems/) | 'hashsep' (stories split by '#'*10)
     plots: bool = False              # write corpus statistics PNGs (Zipf, token ranks, vocab size)
