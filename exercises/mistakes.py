@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 import torch
 
+from exercises import reference
+
 
 @dataclass(frozen=True)
 class Mistake:
@@ -102,21 +104,9 @@ def encode_with(word_bytes, merges, choose, new_id_of_rank=lambda r: 256 + r, on
         if not candidates:
             return ids
         best = choose(candidates, rank)
-        ids = merge_all(ids, best, new_id_of_rank(rank[best]))
+        ids = reference.merge(ids, best, new_id_of_rank(rank[best]))
         if once:
             return ids
-
-
-def merge_all(ids, pair, new_id):
-    out, i = [], 0
-    while i < len(ids):
-        if i + 1 < len(ids) and (ids[i], ids[i + 1]) == pair:
-            out.append(new_id)
-            i += 2
-        else:
-            out.append(ids[i])
-            i += 1
-    return out
 
 
 def lowest_rank(candidates, rank):
