@@ -19,8 +19,10 @@ def main(argv):
     settings = main_parse(CompareConfig, argv, config_file_allowed=False)
     try:
         compare(settings, command=shlex.join(['python', 'compare.py'] + argv))
-    except (ValueError, OSError) as e:   # bad options, no corpus (CorpusNotFound), unwritable folders
+    except ValueError as e:          # bad arguments (ConfigError), no corpus, a run folder another comparison trains in
         sys.exit(f'error: {e}')
+    except OSError as e:             # a full disk, a folder we may not write to, no corpus (CorpusNotFound)
+        sys.exit(f'error: {e.strerror or e}' + (f' ({e.filename})' if e.filename else ''))
 
 
 if __name__ == '__main__':

@@ -2,7 +2,7 @@
 The playground: a local web page to watch a model write, look inside each step, compare models,
 see how the tokenizers cut a text and where a GPT's heads look.
 
-    python serve.py                               # every trained run found: out*/, results/*/runs/*
+    python serve.py                               # every trained run found: models/*, out*/, results/*/runs/*
     python serve.py --out_dir=out-gpt,out-gru     # just these runs
     python serve.py --init_from=path/to/gpt2-folder --port=8080
 
@@ -14,15 +14,16 @@ import sys
 
 from nanopushkin.config import main_parse
 from nanopushkin.devices import resolve_device
-from nanopushkin.playground import PlaygroundServer, ServeConfig, build_playground
+from nanopushkin.playground import PlaygroundServer, ServeConfig, build_playground, check_serve_config
 
 
 def main(argv):
     cfg = main_parse(ServeConfig, argv, config_file_allowed=False)
     try:
+        check_serve_config(cfg)
         cfg.device = resolve_device(cfg.device)
         playground = build_playground(cfg)
-    except (ValueError, OSError) as e:          # a bad folder, no network for the hub
+    except (ValueError, OSError) as e:          # a bad option or folder, no network for the hub
         print(f'error: {e}', file=sys.stderr)
         sys.exit(2)
     try:

@@ -1,11 +1,16 @@
-"""The figures of docs/journey.md that no other command makes: python docs/journey.py
+"""The figures of docs/journey.md that no other command makes, rerun and checked: python docs/journey.py
 
-    python docs/journey.py                  # about 15 minutes on an idle 2-core CPU
+    python docs/journey.py                 # about 15 minutes on an idle 2-core CPU (35 on a busy one)
+    python docs/journey.py --fast          # about 2 minutes: shorter training, figures of its own (CI runs it)
+    python docs/journey.py --commit_results   # for maintainers: write the figures the journey quotes
 
-writes results/journey/figures.json (and the samples of chapter 7 in results/journey/sampling.md).
 Every step runs the commands a reader runs (prepare.py, train.py, sample.py) or reads the files
-they write, so the journey's numbers are the numbers a reader gets. Finished steps are kept: a
-second run only redoes what is missing (--redo=NAME,... forces steps again).
+they write, so the journey's numbers are the numbers a reader gets. The figures go to a scratch
+folder (out-journey/, out-journey-fast/ with --fast; git ignores both) and are compared with the
+committed ones in results/journey/ (figures.json, figures-fast.json): a figure outside its
+tolerance (figure_check.py says which and why) makes the command fail, so a change of code or config
+that moves a quoted figure cannot go unnoticed. Finished steps are kept: a second run only redoes
+what is missing (--redo=NAME,... forces steps again).
 
 The steps, one per chapter that needs one:
   corpus     works and characters per split (chapter 0)
@@ -13,16 +18,19 @@ The steps, one per chapter that needs one:
   words      the out-of-vocabulary share of the held-out words for word vocabularies (chapter 2)
   bpe        characters per token of BPE vocabularies (chapter 3)
   trap       how a model ends "worse than uniform" (chapter 4)
+  models     parameters and training settings of every config/ (chapters 5 and 6, the README)
+  attention  where each head of a trained GPT looks (chapter 5b)
   fair       perplexity against bits per character across tokenizers (chapter 6)
   sampling   one model under several sampling settings (chapter 7)
 """
+import dataclasses
 import json
 import math
 import os
 import subprocess
 import sys
+import time
 from collections import Counter
-import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,23 +41,51 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run from a checkout without installing
 
 from nanopushkin.checkpoint import load_checkpoint, read_log  # noqa: E402
-from nanopushkin.config import main_parse  # noqa: E402
+from nanopushkin.config import TrainConfig, load_config_file, main_parse, parse_args  # noqa: E402
 from nanopushkin.corpus import CorpusNotFound, find_corpus  # noqa: E402
 from nanopushkin.data import Dataset, bits_per_char, unigram_bits_per_char  # noqa: E402
+from nanopushkin.models import build_model, model_args_from_config  # noqa: E402
+from nanopushkin.playground import attention_weights  # noqa: E402
 from nanopushkin.prepare import load_split_works  # noqa: E402
 from tokenizer import BPETokenizer, WordTokenizer  # noqa: E402
 from tokenizer.word import WORD  # noqa: E402
 
-STEP_NAMES = ('corpus', 'counting', 'words', 'bpe', 'trap', 'fair', 'sampling')
+import figure_check  # noqa: E402  (docs/figure_check.py, beside this file)
+
+STEP_NAMES = ('corpus', 'counting', 'words', 'bpe', 'trap', 'models', 'attention', 'fair', 'sampling')
+COMMITTED = Path('results/journey')   # the figures the journey quotes
+
+
+@dataclass(frozen=True)
+class Budget:
+    """How long the steps that train, train. The fast budget tells within two minutes whether the
+    code or a config has moved (its figures are its own), the full one makes the quoted figures."""
+    name: str
+    trap_iters: int        # chapter 4's GRU on the 1410-token BPE
+    sampling_iters: int    # chapter 7's GRU on characters
+    sampling_chars: int    # characters each sampling setting writes
+    eval_iters: int        # batches per evaluation of those runs (three evaluations each)
+
+
+FULL = Budget('figures', trap_iters=300, sampling_iters=600, sampling_chars=300, eval_iters=20)
+FAST = Budget('figures-fast', trap_iters=40, sampling_iters=80, sampling_chars=100, eval_iters=4)
 
 
 @dataclass
 class JourneyConfig:
     src: str = ''                           # the corpus folder ('': corpus.find_corpus's rule, as every script)
     data_root: str = 'data/pushkin'         # where prepared datasets are (and are made when missing)
-    results_dir: str = 'results/journey'    # figures.json, sampling.md; runs/ holds the checkpoints
+    fast: bool = False                      # the two-minute version with figures of its own (CI runs it)
+    results_dir: str = ''                   # '' = out-journey/ (out-journey-fast/), a scratch folder git ignores
+    commit_results: bool = False            # write into results/journey/, the figures the journey quotes
+    check: bool = True                      # compare with the committed figures; fail when one moved
     steps: str = ','.join(STEP_NAMES)       # which steps to run
-    redo: str = ''                          # steps to run again although figures.json has them
+    redo: str = ''                          # steps to run again although the figures file has them
+    attention_model: str = 'models/gpt'     # the trained GPT whose attention chapter 5b reads
+
+    @property
+    def budget(self) -> Budget:
+        return FAST if self.fast else FULL
 
     @property
     def data(self) -> Path:
@@ -57,16 +93,29 @@ class JourneyConfig:
 
     @property
     def out(self) -> Path:
-        return Path(self.results_dir)
+        if self.results_dir:
+            return Path(self.results_dir)
+        return COMMITTED if self.commit_results else Path('out-journey-fast' if self.fast else 'out-journey')
+
+    @property
+    def figures_file(self) -> Path:
+        return self.out / f'{self.budget.name}.json'
+
+    @property
+    def committed_file(self) -> Path:
+        return COMMITTED / f'{self.budget.name}.json'
 
     @property
     def runs(self) -> Path:
-        return self.out / 'runs'           # checkpoints of the runs below (not committed)
+        return self.out / 'runs'           # checkpoints of the runs below (never committed)
 
 
-# chapter 4: a GRU on the seed project's 1410-token BPE, trained briefly (about 2 minutes on one core)
-TRAP_RUN = ['config/gru.py', '--batch_size=16', '--block_size=64',
-            '--max_iters=300', '--eval_interval=100', '--eval_iters=20', '--warmup_iters=20']
+def trap_run(budget):
+    """chapter 4: a GRU on the seed project's 1410-token BPE, trained briefly (about 2 minutes on one core)"""
+    return ['config/gru.py', '--batch_size=16', '--block_size=64', f'--max_iters={budget.trap_iters}',
+            f'--eval_interval={budget.trap_iters // 3}', f'--eval_iters={budget.eval_iters}', '--warmup_iters=20']
+
+
 # the same with a learning rate 100 times too high
 DIVERGED_LR = 0.5
 # chapter 7: the sampling settings shown side by side (the seed project's last)
@@ -85,7 +134,6 @@ SAMPLING = {   # key in figures.json: (what the journey calls it, the options)
 }
 TOKENIZER_COMPARISON = 'char+bpe1410+bpe4096-90s-gru+gpt'
 SAMPLING_PROMPT = 'Мой дядя самых честных правил'
-SAMPLING_CHARS = 300
 
 
 def run(*args):
@@ -109,8 +157,10 @@ def prepared(name, *prepare_args, cfg):
 
 def corpus_step(cfg):
     train, val, _ = load_split_works(cfg.src, 'pushkin', False)
+    meta = prepared('char', cfg=cfg).meta   # its counts include one separator between works
     return {'train_works': len(train), 'val_works': len(val),
             'train_chars': sum(len(w.text) for w in train), 'val_chars': sum(len(w.text) for w in val),
+            'train_chars_with_separators': meta['train']['chars'], 'val_chars_with_separators': meta['val']['chars'],
             'val_titles': [w.name for w in val]}
 
 
@@ -190,11 +240,12 @@ def trap_step(cfg):
 
     good = cfg.runs / 'trap-gru'
     if not (good / 'best.pt').is_file():
-        run('train.py', *TRAP_RUN, f'--data_dir={cfg.data / "bpe1410"}', f'--out_dir={good}', '--progress=False', '--plot=False')
+        run('train.py', *trap_run(cfg.budget), f'--data_dir={cfg.data / "bpe1410"}', f'--out_dir={good}',
+            '--progress=False', '--plot=False')
     diverged = cfg.runs / 'trap-gru-lr'
     if not (diverged / 'ckpt.pt').is_file() and not (diverged / 'best.pt').is_file():
-        run('train.py', *TRAP_RUN, f'--data_dir={cfg.data / "bpe1410"}', f'--learning_rate={DIVERGED_LR}', f'--min_lr={DIVERGED_LR / 10}',
-            '--grad_clip=0', f'--out_dir={diverged}', '--progress=False', '--plot=False')
+        run('train.py', *trap_run(cfg.budget), f'--data_dir={cfg.data / "bpe1410"}', f'--learning_rate={DIVERGED_LR}',
+            f'--min_lr={DIVERGED_LR / 10}', '--grad_clip=0', f'--out_dir={diverged}', '--progress=False', '--plot=False')
 
     model, _, checkpoint = load_checkpoint(good)
     block_size = checkpoint['config']['block_size']
@@ -236,20 +287,67 @@ def distinct(text, n):
 def sampling_step(cfg):
     prepared('char', cfg=cfg)
     model_dir = cfg.runs / 'sampling-gru'
+    iters, chars = cfg.budget.sampling_iters, cfg.budget.sampling_chars
     if not (model_dir / 'best.pt').is_file():
-        run('train.py', 'config/gru.py', f'--data_dir={cfg.data / "char"}', '--batch_size=16', '--block_size=64', '--max_iters=600',
-            '--eval_interval=200', '--eval_iters=20',
+        run('train.py', 'config/gru.py', f'--data_dir={cfg.data / "char"}', '--batch_size=16', '--block_size=64',
+            f'--max_iters={iters}', f'--eval_interval={iters // 3}', f'--eval_iters={cfg.budget.eval_iters}',
             f'--out_dir={model_dir}', '--progress=False', '--plot=False')
     figures, lines = {}, [f'# One GRU, ten ways to sample\n\nPrompt: {SAMPLING_PROMPT}. Regenerate: '
                           '`python docs/journey.py --redo=sampling`.\n']
     for key, (name, options) in SAMPLING.items():
         text = run('sample.py', f'--out_dir={model_dir}', '--start', SAMPLING_PROMPT, '--num_samples=1',
-                   f'--max_new_tokens={SAMPLING_CHARS}', '--seed=7', '--stop_at_eot=False', *options)
+                   f'--max_new_tokens={chars}', '--seed=7', '--stop_at_eot=False', *options)
         text = text.split('\n---')[0].strip()
         figures[key] = {'setting': name, 'options': ' '.join(options), 'distinct_3': distinct(text, 3),
-                         'distinct_8': distinct(text, 8)}
+                        'distinct_8': distinct(text, 8)}
         lines.append(f'## {name}: `{" ".join(options)}`\n\n```text\n{text}\n```\n')
-    (cfg.out / 'sampling.md').write_text('\n'.join(lines), encoding='utf-8')
+    (cfg.out / f'sampling{"-fast" if cfg.fast else ""}.md').write_text('\n'.join(lines), encoding='utf-8')
+    return figures
+
+
+# -----------------------------------------------------------------------------
+# chapters 5 and 6: the configs every comparison trains
+
+
+def models_step(cfg):
+    """Each training config's parameter count on characters and every value its file sets: when a
+    config changes, this step's check fails and names it, so whatever quotes its runs is rerun."""
+    char = prepared('char', cfg=cfg)
+    figures = {}
+    for path in sorted(Path('config').glob('*.py')):
+        settings = load_config_file(path)
+        if settings.get('init_from', 'scratch') != 'scratch':
+            continue   # the fine-tuning configs: their model is ruGPT3's (chapter 8)
+        train_config = parse_args(TrainConfig, [str(path)])
+        model_args = model_args_from_config(train_config, char.vocab_size)
+        figures[path.stem] = {'num_params': build_model(train_config.model, model_args).num_params(),
+                              'settings': settings}
+    return figures
+
+
+@torch.no_grad()
+def attention_step(cfg):
+    """Where each head of a trained GPT looks, averaged over windows of held-out text: the weight
+    on the position itself, on the character before it, on the first character of the window,
+    and the mean distance looked back. The weights are those the playground's Attention tab shows."""
+    model, tokenizer, checkpoint = load_checkpoint(cfg.attention_model)
+    if checkpoint['model_type'] != 'gpt':
+        raise SystemExit(f'error: --attention_model={cfg.attention_model} is a {checkpoint["model_type"]}, not a GPT')
+    block_size = model.config.block_size
+    val = prepared('char', cfg=cfg).splits['val']
+    windows = [val[start:start + block_size].tolist() for start in range(0, 16 * block_size, block_size)]
+    offsets = torch.arange(block_size)
+    distance = (offsets[:, None] - offsets[None, :]).clamp(min=0).float()   # i - j for j <= i
+    figures = {}
+    for layer in range(model.config.n_layer):
+        weights = torch.stack([attention_weights(model, ids, layer) for ids in windows]).mean(0)  # (heads, T, T)
+        rows = weights[:, 1:]            # every position but the first, which can only read itself
+        for head in range(weights.size(0)):
+            figures[f'layer{layer}.head{head}'] = {
+                'self': rows[head].diagonal(offset=1).mean().item(),
+                'previous': rows[head].diagonal(offset=0).mean().item(),
+                'first': rows[head, :, 0].mean().item(),
+                'mean_distance': (weights[head] * distance)[1:].sum(-1).mean().item()}
     return figures
 
 
@@ -269,7 +367,8 @@ def fair_step(cfg):
 
 
 STEPS = {'corpus': corpus_step, 'counting': counting_step, 'words': words_step, 'bpe': bpe_step,
-         'trap': trap_step, 'fair': fair_step, 'sampling': sampling_step}
+         'trap': trap_step, 'models': models_step, 'attention': attention_step, 'fair': fair_step,
+         'sampling': sampling_step}
 
 
 def main(argv):
@@ -283,16 +382,36 @@ def main(argv):
         sys.exit(f'error: {e}')
     os.chdir(ROOT)
     torch.set_num_threads(1)
+    committed = read_figures(cfg.committed_file)   # before --commit_results rewrites it
+    figures = run_steps(cfg, steps, redo)
+    print(f'wrote {cfg.figures_file}')
+    if cfg.check and not cfg.commit_results and not figure_check.report(committed, figures, steps):
+        sys.exit(f'error: the figures above moved; if your change meant to move them, rerun with '
+                 f'--commit_results{" --fast" if cfg.fast else ""} and update the text that quotes them')
+
+
+def read_figures(path):
+    return json.loads(path.read_text(encoding='utf-8')) if path.is_file() else {}
+
+
+def run_steps(cfg, steps, redo) -> dict:
+    """Run the steps not yet in the figures file (and those in redo), saving after each; the
+    seconds each took go to a file of their own (they depend on the machine, not on the code)."""
     cfg.out.mkdir(parents=True, exist_ok=True)
-    path = cfg.out / 'figures.json'
-    figures = json.loads(path.read_text(encoding='utf-8')) if path.is_file() else {}
+    figures = read_figures(cfg.figures_file)
+    seconds_file = cfg.out / f'{cfg.budget.name}-seconds.json'
+    seconds = read_figures(seconds_file)
     for name in steps:
         if name in figures and name not in redo:
             continue
         print(f'== {name}', flush=True)
+        start = time.time()
         figures[name] = STEPS[name](cfg)
-        path.write_text(json.dumps(figures, ensure_ascii=False, indent=1), encoding='utf-8')
-    print(f'wrote {path}')
+        seconds[name] = round(time.time() - start, 1)
+        print(f'   {name}: {seconds[name]:.0f} s', flush=True)
+        cfg.figures_file.write_text(json.dumps(figures, ensure_ascii=False, indent=1), encoding='utf-8')
+        seconds_file.write_text(json.dumps(seconds, indent=1), encoding='utf-8')
+    return figures
 
 
 if __name__ == '__main__':

@@ -6,7 +6,8 @@ them), so reading a checkpoint never imports the training loop.
   ckpt.pt   the latest state, with the optimizer and random-number states: for resuming
   best.pt   the model with the lowest val loss so far, without the optimizer: for sampling
   log.jsonl one JSON record per line: 'train' steps, 'eval' measurements, a final 'done'
-  .lock     while a run is writing: its process id, so that a second run into the folder stops
+  .lock     while a run (or compare.py, for its run folders) writes: its process id, so that a
+            second one into the folder stops before it touches anything
 
 Every file is written whole or not at all (a temporary file renamed over the old one), so a kill or a
 full disk at any moment leaves the previous version readable.
@@ -16,60 +17,52 @@ torch.load(weights_only=True), which cannot run code hidden in a downloaded file
 """
 import json
 import os
-import secrets
 from contextlib import contextmanager
 from pathlib import Path
 
 import torch
 
+from nanopushkin.files import process_exists, write_atomically
 from nanopushkin.models import build_model
 from tokenizer import load_tokenizer
 
 
-def write_atomically(path, write):
-    """Call write(f) on a new temporary file next to `path`, then rename it over `path`. A rename
-    within one folder is atomic: a crash or Ctrl-C while writing leaves the previous file intact.
-    The temporary name is unique, so two processes writing the same file never share one."""
-    path = Path(path)
-    tmp = path.with_name(f'{path.name}.{os.getpid()}-{secrets.token_hex(4)}.tmp')
-    try:
-        with open(tmp, 'xb') as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())  # on disk before the rename, not just in the OS's buffers
-        os.replace(tmp, path)
-    except OSError as e:  # a full disk, a folder that is not writable: name the file meant
-        raise OSError(e.errno, e.strerror or str(e), str(path)) from e
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
 def save_checkpoint(checkpoint: dict, path):
-    """torch.save `checkpoint` to `path` atomically (see write_atomically)."""
+    """torch.save `checkpoint` to `path` atomically (see nanopushkin/files.py)."""
     write_atomically(path, lambda f: torch.save(checkpoint, f))
+
+
+_held_locks = set()  # the out_dirs this process holds: compare.py holds a run's, then trains in it
 
 
 @contextmanager
 def locked(out_dir):
     """Hold out_dir/.lock, which holds our process id, while a run writes into out_dir. A lock left
-    by a process that no longer exists (killed with kill -9) is taken over."""
+    by a process that no longer exists (killed with kill -9) is taken over. Taking a lock this
+    process already holds is a no-op: the outer holder releases it."""
     path = Path(out_dir) / '.lock'
+    key = path.resolve()
+    if key in _held_locks:
+        yield
+        return
     for attempt in range(2):
         try:
             fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
             break
         except FileExistsError:
             pid = _lock_owner(path)
-            if attempt == 0 and pid is not None and not _process_exists(pid):
+            if attempt == 0 and pid is not None and not process_exists(pid):
                 path.unlink(missing_ok=True)  # stale: its owner died without cleaning up
                 continue
             raise ValueError(f'another run (process {pid}) is writing into {out_dir}: wait for it to finish, '
                              f'or give this run another --out_dir (if no such process runs, delete {path})') from None
     with os.fdopen(fd, 'w') as f:
         f.write(str(os.getpid()))
+    _held_locks.add(key)
     try:
         yield
     finally:
+        _held_locks.discard(key)
         path.unlink(missing_ok=True)
 
 
@@ -78,16 +71,6 @@ def _lock_owner(path):
         return int(path.read_text())
     except (OSError, ValueError):  # gone meanwhile, or being written right now
         return None
-
-
-def _process_exists(pid) -> bool:
-    try:
-        os.kill(pid, 0)  # signal 0: only asks whether the process exists
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # it exists, owned by another user
-        return True
-    return True
 
 
 def find_checkpoint(path_or_out_dir) -> Path:

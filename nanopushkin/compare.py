@@ -52,6 +52,7 @@ import dataclasses
 import hashlib
 import json
 import math
+import os
 import random
 import shutil
 import traceback
@@ -64,7 +65,7 @@ import torch
 import torch.nn as nn
 from matplotlib.figure import Figure      # no pyplot: no window, no global state
 
-from nanopushkin.checkpoint import load_checkpoint, read_log
+from nanopushkin.checkpoint import load_checkpoint, locked, read_log
 from nanopushkin.config import ConfigError, TrainConfig, parse_args
 from nanopushkin.corpus import VAL_WORKS, clean_text, find_corpus, read_works
 from nanopushkin.data import Dataset, load_meta, unigram_bits_per_char
@@ -319,14 +320,22 @@ def is_finished(run: Run) -> bool:
 
 
 def train_run(run: Run) -> dict:
-    """Train one run from scratch unless it already finished; its record (status, error)."""
+    """Train one run from scratch unless it already finished; its record (status, error).
+    The run folder's lock (the trainer's) is held throughout: another comparison training the same
+    run stops here with a one-line error instead of deleting the folder under it."""
+    out_dir = Path(run.config.out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with locked(out_dir):
+        return train_locked_run(run, out_dir)
+
+
+def train_locked_run(run: Run, out_dir: Path) -> dict:
     if is_finished(run):
         print(f'[{run.run_id}] finished earlier with the same config: reusing it')
         return read_record(run)
-    out_dir = Path(run.config.out_dir)
-    if out_dir.exists():
-        shutil.rmtree(out_dir)           # a stale or failed attempt: start clean
-    out_dir.mkdir(parents=True)
+    for path in out_dir.iterdir():      # a stale or failed attempt: start clean (but keep our lock)
+        if path.name != '.lock':
+            shutil.rmtree(path) if path.is_dir() else path.unlink()
     record = {'identity': run_identity(run), 'status': 'running'}
     write_record(run, record)
     print(f'[{run.run_id}] training {run.config.model} on {run.tokenizer}')
@@ -827,6 +836,14 @@ def compare(settings: CompareConfig, command: str = '') -> dict:
         settings = dataclasses.replace(settings, name=default_name(settings))
     folder = Path(settings.results_dir) / settings.name
     runs = plan_runs(settings)       # checks every argument before anything slow happens
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise ConfigError(f'cannot create the results folder {folder} ({e.strerror}); choose another '
+                          '--results_dir') from None
+    if not os.access(folder, os.W_OK):
+        raise ConfigError(f'cannot write into the results folder {folder} (permission denied); choose another '
+                          '--results_dir')
 
     unigram, chars_per_token = prepare_datasets(settings)
     pushkin_verse_counts, verse_reference = verse_references(settings)
@@ -836,7 +853,6 @@ def compare(settings: CompareConfig, command: str = '') -> dict:
                'chars_per_token': chars_per_token, 'runs': [],
                'reference': {**reference_metrics(settings, Path(settings.data_root) / tokenizer_spec(
                    split_list(settings.tokenizers, 'tokenizers')[0])[2]), **verse_reference}}
-    folder.mkdir(parents=True, exist_ok=True)
     for i, run in enumerate(runs, 1):
         print(f'--- run {i}/{len(runs)}: {run.run_id}')
         if settings.report_only and not is_finished(run):  # e.g. still training in another process

@@ -65,8 +65,18 @@ class TrainConfig:
     dropout: float | None = None
     bias: bool | None = None            # gpt: biases in Linear layers and LayerNorms
     fused: bool | None = None           # RNN/GRU/LSTM: run the same weights through torch's kernel
-    # AdamW optimizer, warmup + cosine decay
-    learning_rate: float = 1e-3
+    # gpt: the newer ideas, each off by default (GPT-2); see nanopushkin/models/gpt.py
+    rotary: bool | None = None          # rotary position embeddings instead of learned ones
+    rmsnorm: bool | None = None         # RMSNorm instead of LayerNorm
+    qk_norm: bool | None = None         # normalised queries and keys
+    relu2: bool | None = None           # ReLU(x)^2 MLP instead of GELU
+    untied: bool | None = None          # an output layer of its own; it and the c_proj layers start at zero
+    # optimizer, warmup + cosine decay: AdamW for every weight, or (optimizer='muon') Muon for the
+    # hidden matrices and AdamW for the embeddings, the output layer, gains and biases (nanopushkin/optim.py)
+    optimizer: str = 'adamw'            # 'adamw' | 'muon'
+    muon_lr: float = 0.02               # Muon's peak learning rate; it follows the same warmup and decay
+    muon_momentum: float = 0.95
+    learning_rate: float = 1e-3         # AdamW's
     max_iters: int = 2000
     weight_decay: float = 0.1
     beta1: float = 0.9

@@ -19,7 +19,9 @@ def resolve_device(name: str) -> str:
     try:
         device_type = torch.device(name).type
     except RuntimeError:
-        raise ValueError(f'unknown --device={name!r}; use auto, cpu, cuda, cuda:N or mps') from None
+        device_type = None
+    if device_type not in ('cpu', 'cuda', 'mps'):   # 'meta' and the like hold no numbers to run on
+        raise ValueError(f'unknown --device={name!r}; use auto, cpu, cuda, cuda:N or mps')
     if device_type == 'cuda' and not torch.cuda.is_available():
         raise ValueError(f'--device={name} but this torch sees no CUDA GPU; use --device=cpu')
     if device_type == 'mps' and not torch.backends.mps.is_available():

@@ -47,6 +47,7 @@ from tokenizer import BPETokenizer
 # 'gelu_pytorch_tanh' (torch's kernel). Both are what our MLP computes. Plain 'gelu' (erf) is not.
 TANH_GELU = ('gelu_new', 'gelu_pytorch_tanh')
 SIZES = ('vocab_size', 'n_layer', 'n_head', 'n_embd')
+NEWER_OPTIONS = ('rotary', 'rmsnorm', 'qk_norm', 'relu2', 'untied')  # GPTConfig's options that GPT-2 lacks
 
 
 def gpt_config_from_hf(hf: dict, source, dropout=0.0) -> GPTConfig:
@@ -92,6 +93,10 @@ def gpt_config_from_hf(hf: dict, source, dropout=0.0) -> GPTConfig:
 
 def hf_config_from_gpt(config: GPTConfig, eot_id=None) -> dict:
     """The config.json of a GPT-2 that computes exactly what our GPT with `config` computes."""
+    newer = [name for name in NEWER_OPTIONS if getattr(config, name)]
+    if newer:
+        raise ValueError(f'this GPT was built with {", ".join(f"{name}=True" for name in newer)}, which GPT-2 '
+                         'does not have: the GPT-2 format cannot hold it (only a GPT without these options exports)')
     return {
         'architectures': ['GPT2LMHeadModel'],
         'model_type': 'gpt2',
@@ -170,7 +175,6 @@ def our_name(key) -> str | None:
 def check_tensors(found: dict, config: GPTConfig, source):
     """Check the names, shapes and dtypes of a file's tensors ({file's name: (shape, dtype)})
     against `config` before anything is built; every problem is named in one error."""
-    expected = gpt2_tensor_shapes(config)
     ours, problems = {}, []
     for key, info in found.items():
         name = our_name(key)
@@ -178,6 +182,14 @@ def check_tensors(found: dict, config: GPTConfig, source):
             raise ValueError(f'{source} has tensor {name} twice (with and without the "transformer." prefix)')
         if name is not None:
             ours[name] = info
+    # first the count, which costs nothing: a config.json that says n_layer = 10^8 must not make us
+    # list 1.2 billion expected names before we notice that the file holds 16 tensors
+    count, expected_count = len(set(ours) - {LM_HEAD}), 4 + 12 * config.n_layer
+    if count != expected_count:
+        raise ValueError(f'the weights in {source} do not fit a GPT with {config}: the file holds {count} '
+                         f'tensors, where n_layer = {config.n_layer} means 4 + 12 * {config.n_layer} = '
+                         f'{expected_count} expected; is config.json the one that came with these weights?')
+    expected = gpt2_tensor_shapes(config)
     missing = [name for name in expected if name not in ours]
     if missing:
         problems.append('missing tensors: ' + ', '.join(missing))
@@ -302,9 +314,9 @@ def save_pretrained(model: GPT, tokenizer, folder):
     if not isinstance(tokenizer, BPETokenizer):
         raise ValueError(f'GPT-2 format needs a byte-level BPE tokenizer; this model uses a '
                          f'{getattr(tokenizer, "kind", type(tokenizer).__name__)} tokenizer')
+    config = hf_config_from_gpt(model.config, tokenizer.eot_id)
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    config = hf_config_from_gpt(model.config, tokenizer.eot_id)
     (folder / hub.CONFIG_FILE).write_text(json.dumps(config, indent=2) + '\n', encoding='utf-8')
     safetensors.save_file(state_dict_to_hf(model), folder / 'model.safetensors', metadata={'format': 'pt'})
     tokenizer.save_pretrained(folder)

@@ -31,6 +31,8 @@ OPTIONAL_FILES = ('special_tokens_map.json', 'tokenizer_config.json', 'added_tok
 # where the weights may be, in the order we look for them: safetensors first, it needs no unpickling
 WEIGHT_FILES = ('model.safetensors', 'model.safetensors.index.json',
                 'pytorch_model.bin', 'pytorch_model.bin.index.json')
+# the largest weights file (or shard) downloaded; the other files get download.py's MAX_BYTES (100 MB)
+MAX_WEIGHTS_BYTES = 64 * 2 ** 30
 
 # -----------------------------------------------------------------------------
 # the files of a folder
@@ -150,13 +152,14 @@ def download(name) -> Path:
             except NotOnServer:
                 pass
         for filename in WEIGHT_FILES:
+            limit = {} if filename.endswith('.index.json') else {'max_bytes': MAX_WEIGHTS_BYTES}
             try:
-                download_file(hub_url(repo, filename), folder / filename)
+                download_file(hub_url(repo, filename), folder / filename, **limit)
             except NotOnServer:
                 continue
             if filename.endswith('.index.json'):
                 for shard in shard_names(folder / filename):       # plain file names only
-                    download_file(hub_url(repo, shard), folder / shard)
+                    download_file(hub_url(repo, shard), folder / shard, max_bytes=MAX_WEIGHTS_BYTES)
             return folder
     except ConnectionError as e:
         raise ConnectionError(offline_help(repo, folder, e)) from None

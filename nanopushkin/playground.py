@@ -11,15 +11,20 @@ small JSON API over the project's own code:
   POST /api/attention  one layer's and head's attention weights of a GPT over a text
 
 Every number comes from the code sample.py runs: the same generate(), the same seeded generator, so
-the same seed and settings give the same text. Safe by default: it binds to 127.0.0.1, requests are
-size-limited, a bad one gets HTTP 400 with a message the page shows, and a closed tab stops its
-generation (the next write to its socket fails, which raises out of the sampler's callback).
+the same seed and settings give the same text. Safe by default: it binds to 127.0.0.1 and answers
+only requests addressed to this machine by name (Host) and, when a browser sends them, made by its
+own page (Origin): another site open in the same browser cannot make it work. A POST must be
+application/json with a Content-Length of at most MAX_BODY_BYTES, checked before any byte of the body
+is read; a connection silent for REQUEST_TIMEOUT seconds is closed. A bad request gets an HTTP error
+with a message the page shows, and a closed tab stops its generation (the next write to its socket
+fails, which raises out of the sampler's callback).
 """
 import codecs
 import dataclasses
 import http.server
 import json
 import math
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +33,7 @@ import torch
 import torch.nn.functional as F
 
 from nanopushkin.checkpoint import find_checkpoint, load_checkpoint, read_log
+from nanopushkin.files import parse_json
 from nanopushkin.hf import from_pretrained
 from nanopushkin.models.gpt import GPT
 from nanopushkin.sampling import SampleConfig, SampleOptions, encode_prompt, generate, prepare_prompt
@@ -38,6 +44,7 @@ PAGE_DIR = Path(__file__).parent / 'playground_page'
 PAGE_FILES = {'/': ('index.html', 'text/html'), '/app.js': ('app.js', 'text/javascript'),
               '/style.css': ('style.css', 'text/css')}
 MAX_BODY_BYTES = 100_000     # a request body larger than this is refused before it is read
+REQUEST_TIMEOUT = 20         # seconds a connection may be silent while the server waits to read it
 MAX_BEAMS = 8                # beam search cannot be stopped half way: keep it small
 CANDIDATES_SENT = 64         # per step: the logits of the most likely tokens, for the page's redraws
 TAIL_BIN = 0.25              # ... and the other logits as a histogram of bins this wide
@@ -49,7 +56,7 @@ SETTINGS = {f.name: type(f.default) for f in dataclasses.fields(SampleOptions) i
 @dataclass
 class ServeConfig:
     """Options of serve.py (`python serve.py --port=8080`)."""
-    out_dir: str = ''                   # run folders to serve, comma-separated; '' finds out*/ and results/*/runs/*
+    out_dir: str = ''                   # run folders to serve, comma-separated; '' finds models/*, out*/ and results/*/runs/*
     init_from: str = ''                 # a GPT-2-format folder (or hub name) to serve as well
     host: str = '127.0.0.1'             # another address lets other machines in: a warning is printed
     port: int = 8000
@@ -93,10 +100,11 @@ class ServedModel:
 # finding and loading what to serve
 
 def find_run_folders(root='.') -> list[Path]:
-    """Every trained run folder under root: out*/ (train.py's default out_dir and its variants)
-    and results/*/runs/* (made by compare.py), those that hold a checkpoint."""
+    """Every trained run folder under root: the models shipped in models/, out*/ (train.py's
+    default out_dir and its variants) and results/*/runs/* (made by compare.py), those that hold a
+    checkpoint."""
     root = Path(root)
-    folders = sorted(root.glob('out*/')) + sorted(root.glob('results/*/runs/*/'))
+    folders = sorted(root.glob('models/*/')) + sorted(root.glob('out*/')) + sorted(root.glob('results/*/runs/*/'))
     return [f for f in folders if (f / 'best.pt').is_file() or (f / 'ckpt.pt').is_file()]
 
 
@@ -198,14 +206,11 @@ def attention_weights(model: GPT, ids, layer) -> torch.Tensor:
     weights (scaled_dot_product_attention fuses them away), so they are recomputed here from the
     residual stream that reaches the layer, which is the model's forward up to that layer."""
     device = next(model.parameters()).device
-    idx = torch.tensor([ids], dtype=torch.long, device=device)
-    x = model.transformer.wte(idx) + model.transformer.wpe.weight[:len(ids)]
+    x, rope = model.embed(torch.tensor([ids], dtype=torch.long, device=device))
     for block in model.transformer.h[:layer]:
-        x, _ = block(x)
-    attn = model.transformer.h[layer].attn
-    B, T, C = x.shape
-    q, k, _ = attn.c_attn(model.transformer.h[layer].ln_1(x)).view(B, T, 3, attn.n_head, C // attn.n_head) \
-        .permute(2, 0, 3, 1, 4)
+        x, _ = block(x, None, rope)
+    q, k, _ = model.transformer.h[layer].attn.project(model.transformer.h[layer].ln_1(x), rope)
+    T = len(ids)
     scores = q @ k.transpose(-2, -1) / math.sqrt(k.size(-1))
     causal = torch.ones(T, T, dtype=torch.bool, device=device).tril()
     return F.softmax(scores.masked_fill(~causal, -math.inf), dim=-1)[0].cpu()
@@ -420,6 +425,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         playground = self.server.playground
         routes = {'/api/tokens': playground.cut_into_tokens, '/api/attention': playground.attention}
         try:
+            self.check_origin()
             if self.path not in (*routes, '/api/generate'):
                 raise BadRequest(f'no API {self.path}', 404)
             body = self.read_json()
@@ -442,7 +448,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             try:
                 self.wfile.write(f'data: {json.dumps(event, ensure_ascii=False)}\n\n'.encode('utf-8'))
                 self.wfile.flush()
-            except (BrokenPipeError, ConnectionResetError):
+            except OSError:                     # a broken pipe, a reset, a client that stopped reading
                 raise ClientGone from None
         try:
             try:
@@ -453,20 +459,37 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.server.playground.stopped += 1
 
     def read_json(self) -> dict:
+        """The body, a JSON object: its type and announced length are checked before it is read."""
+        content_type = (self.headers.get('Content-Type') or '').split(';')[0].strip().lower()
+        if content_type != 'application/json':
+            raise BadRequest(f'the request body must be application/json, not {content_type or "unnamed"}', 415)
+        length = self.headers.get('Content-Length', '')
+        if not length.strip().isdigit():        # missing, negative or not a number: do not guess
+            raise BadRequest(f'the request needs a Content-Length header of 0 to {MAX_BODY_BYTES} bytes, '
+                             f'got {length[:20]!r}', 411)
+        if int(length) > MAX_BODY_BYTES:
+            raise BadRequest(f'the request body has {int(length)} bytes; the limit is {MAX_BODY_BYTES}', 413)
         try:
-            length = int(self.headers.get('Content-Length', ''))
-        except ValueError:
-            raise BadRequest('the request needs a Content-Length header') from None
-        if length > MAX_BODY_BYTES:
-            raise BadRequest(f'the request body has {length} bytes; the limit is {MAX_BODY_BYTES}', 413)
-        raw = self.rfile.read(length)
+            raw = self.rfile.read(int(length))
+        except TimeoutError:
+            raise BadRequest(f'the request body did not arrive within {self.timeout} s', 408) from None
+        if len(raw) < int(length):
+            raise BadRequest(f'the request body ended after {len(raw)} of {int(length)} bytes')
         try:
-            body = json.loads(raw.decode('utf-8'))
-        except (UnicodeDecodeError, json.JSONDecodeError) as e:
-            raise BadRequest(f'the request body is not valid JSON ({e})') from None
+            body = parse_json(raw, 'the request body')
+        except ValueError as e:
+            raise BadRequest(str(e)) from None
         if not isinstance(body, dict):
             raise BadRequest(f'the request body must be a JSON object, got {type(body).__name__}')
         return body
+
+    def check_origin(self):
+        """A browser names the page that makes a request (Origin); only this server's own page may
+        use the API. Any other site the user has open could otherwise make the server work: a
+        text/plain POST needs no permission from us. Tools like curl send no Origin."""
+        origin = self.headers.get('Origin')
+        if origin is not None and origin != f'http://{self.headers.get("Host")}':
+            raise BadRequest(f'requests from the page {origin} are refused; use the playground\'s own page', 403)
 
     def host_is_allowed(self) -> bool:
         """On 127.0.0.1 only answer requests addressed to this machine by name: a web page elsewhere
@@ -492,11 +515,25 @@ class Handler(http.server.BaseHTTPRequestHandler):
 class PlaygroundServer(http.server.ThreadingHTTPServer):
     daemon_threads = True                       # Ctrl-C does not wait for streams still open
 
+    def handle_error(self, request, client_address):
+        """A client that left or went silent (a closed tab, a timeout) is not an error of ours."""
+        if not isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            super().handle_error(request, client_address)
+
     def __init__(self, playground: Playground, host='127.0.0.1', port=8000):
         super().__init__((host, port), Handler)
         self.playground = playground
         self.loopback_only = host in ('127.0.0.1', 'localhost', '::1')
         self.url = f'http://{host}:{self.server_address[1]}/'
+
+
+def check_serve_config(cfg: ServeConfig):
+    """The values of serve.py's options that their types do not rule out."""
+    for key in ('max_prompt_chars', 'max_new_tokens'):
+        if getattr(cfg, key) < 1:
+            raise ValueError(f'--{key} must be at least 1 (it limits each request), got {getattr(cfg, key)}')
+    if not 0 <= cfg.port <= 65535:
+        raise ValueError(f'--port must be in 0..65535 (0: any free port), got {cfg.port}')
 
 
 def build_playground(cfg: ServeConfig, root='.', say=print) -> Playground:

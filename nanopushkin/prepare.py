@@ -31,7 +31,6 @@ the validation words unknown, which is why word-level models of Russian disappoi
 """
 import json
 import logging
-import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,6 +40,7 @@ import numpy as np
 from nanopushkin import corpus, hub
 from nanopushkin.config import main_parse
 from nanopushkin.corpus_stats import write_plots
+from nanopushkin.files import write_atomically
 from tokenizer import BPETokenizer, CharTokenizer, Tokenizer, WordTokenizer
 
 log = logging.getLogger(__name__)
@@ -125,11 +125,9 @@ def token_dtype(vocab_size: int):
     return np.uint16 if vocab_size <= 65535 else np.uint32
 
 
-def write_atomic(path: Path, write):
-    """write(tmp_path) then rename: a crash never leaves a half-written file under the real name."""
-    tmp = path.with_name(path.name + '.tmp')
-    write(tmp)
-    os.replace(tmp, path)
+def json_bytes(obj) -> bytes:
+    """A JSON file's bytes as Tokenizer.save writes them (readable: UTF-8, indented)."""
+    return json.dumps(obj, ensure_ascii=False, indent=1).encode('utf-8')
 
 
 def split_stats(works, ids) -> dict:
@@ -177,7 +175,7 @@ def prepare_dataset(tokenizer='char', vocab_size=None, src=None, out_root='data/
         ids = np.array(encode_works(tok, works), dtype=np.int64)
         if ids.size and (ids.min() < 0 or ids.max() >= tok.vocab_size):
             raise RuntimeError(f'the {tok.kind} tokenizer produced ids outside 0..{tok.vocab_size - 1}')
-        write_atomic(out_dir / f'{split}.bin', lambda tmp: ids.astype(dtype).tofile(tmp))
+        write_atomically(out_dir / f'{split}.bin', lambda f: ids.astype(dtype).tofile(f))
         meta[split] = split_stats(works, ids)
         separators = f'{len(works) - 1} end-of-text separator' + ('s' if len(works) != 2 else '')
         log.info('%-5s %2d works: %d characters of text, %d with the %s that meta.json counts; %d bytes; '
@@ -188,9 +186,8 @@ def prepare_dataset(tokenizer='char', vocab_size=None, src=None, out_root='data/
         meta['val']['oov_rate'] = tok.oov_rate(eot.join(w.text for w in val))
         log.info('word tokenizer: %.1f%% of the validation words are <unk>', 100 * meta['val']['oov_rate'])
     meta['sources'] = sources
-    write_atomic(out_dir / 'tokenizer.json', tok.save)
-    write_atomic(out_dir / 'meta.json', lambda tmp: Path(tmp).write_text(
-        json.dumps(meta, ensure_ascii=False, indent=1), encoding='utf-8'))
+    write_atomically(out_dir / 'tokenizer.json', lambda f: f.write(json_bytes(tok.to_dict())))
+    write_atomically(out_dir / 'meta.json', lambda f: f.write(json_bytes(meta)))
     log.info('wrote %s', out_dir)
 
     if plots:

@@ -3,7 +3,8 @@
 Read `train`, `train_loop` and `train_step` first: they are the whole idea, in this order.
   1. setup: pick the device and number type, join the other processes when started by torchrun (DDP),
      open the prepared dataset, build the model (from scratch, from our own checkpoint with
-     init_from='resume', or from a GPT-2-format folder / hub name: fine-tuning) and AdamW;
+     init_from='resume', or from a GPT-2-format folder / hub name: fine-tuning) and the optimizer
+     (AdamW, or Muon with AdamW: see make_optimizer);
   2. loop: learning rate (warmup + cosine) -> a few micro-batches forward and backward (gradient
      accumulation) -> clip the gradient -> step; every eval_interval iterations measure train/val
      loss on fixed batches, append to log.jsonl, save ckpt.pt (the latest state, for resuming) and
@@ -54,9 +55,11 @@ from nanopushkin.models import MODEL_TYPES, build_model, model_args_from_config
 from nanopushkin.models.gpt import GPTConfig
 from nanopushkin.models.linear import LinearConfig
 from nanopushkin.models.rnn import RNNConfig
+from nanopushkin.optim import Muon, hidden_matrices
 from tokenizer import load_tokenizer
 
 RUN_FILES = ('ckpt.pt', 'best.pt', 'log.jsonl', 'loss.png')  # what --overwrite=True replaces
+OPTIMIZERS = ('adamw', 'muon')
 
 
 class TrainingDiverged(ValueError):
@@ -75,6 +78,8 @@ def train(config: TrainConfig) -> dict:
     try:
         writes = rank == 0 and not config.eval_only
         with locked(claim_out_dir(config)) if writes else nullcontext():
+            if writes:
+                clear_out_dir(config)
             run = Run(config, device, rank, world_size)
             summary = run.evaluate_only() if config.eval_only else train_loop(run)
         if world_size > 1:
@@ -119,8 +124,8 @@ def train_step(run, lr):
     """Forward and backward over the micro-batches of one iteration, without changing the weights;
     returns the mean loss, a tensor on the device (reading it waits for the GPU)."""
     run.step_started = threads.clock()
-    for group in run.optimizer.param_groups:
-        group['lr'] = lr
+    for group in run.optimizer.param_groups:  # Muon's matrices: the same schedule from their own peak
+        group['lr'] = lr * run.config.muon_lr / run.config.learning_rate if group.get('muon') else lr
     loss_sum = torch.zeros((), device=run.device)
     steps = run.accumulation_steps
     for micro_step in range(steps):
@@ -198,7 +203,7 @@ class Run:
         self.tokens_per_iter = config.gradient_accumulation_steps * config.batch_size * config.block_size
 
     def setup_model(self):
-        """The dataset, the model on its device, AdamW and (float16 only) the gradient scaler."""
+        """The dataset, the model on its device, the optimizer and (float16 only) the gradient scaler."""
         config = self.config
         self.dataset = Dataset(config.data_dir)
         self.dataset.check_block_size(config.block_size)
@@ -207,6 +212,7 @@ class Run:
         if 'block_size' in self.model_args and config.block_size > self.model_args['block_size']:
             raise ValueError(f'--block_size={config.block_size} is longer than the {self.model_args["block_size"]} '
                              f'positions this GPT has; use --block_size={self.model_args["block_size"]} or less')
+        check_memory(self.raw_model, config, self.device)   # before the first batch is drawn
         if config.gradient_checkpointing:
             if not hasattr(self.raw_model, 'gradient_checkpointing'):
                 raise ValueError(f'--gradient_checkpointing is implemented for the gpt model only, '
@@ -232,6 +238,10 @@ class Run:
         self.state = RunState()
         checkpoint, self.checkpoint = self.checkpoint, None  # free its memory once restored
         if checkpoint is not None:
+            saved = checkpoint['config'].get('optimizer', 'adamw')
+            if saved != self.config.optimizer:
+                raise ValueError(f'{self.out_dir / "ckpt.pt"} was trained with --optimizer={saved}, whose state '
+                                 f'it holds: resume with --optimizer={saved}')
             self.optimizer.load_state_dict(checkpoint['optimizer'])
             self.scaler.load_state_dict(checkpoint['scaler'])
             self.state = RunState(checkpoint['iter_num'], checkpoint['tokens_seen'], checkpoint['elapsed'],
@@ -475,15 +485,23 @@ def check_config(config: TrainConfig):
     if config.min_lr > config.learning_rate:
         raise ValueError(f'--min_lr={config.min_lr:g} is above --learning_rate={config.learning_rate:g}: '
                          'the cosine decays from learning_rate down to min_lr (usually a tenth of it)')
+    if not config.out_dir.strip():
+        raise ValueError('--out_dir is empty; name the folder for the run\'s files, e.g. --out_dir=out')
     if config.model not in MODEL_TYPES:
         raise ValueError(f'unknown --model={config.model!r}; choose one of {", ".join(MODEL_TYPES)}')
+    if config.optimizer not in OPTIMIZERS:
+        raise ValueError(f'unknown --optimizer={config.optimizer!r}; choose one of {", ".join(OPTIMIZERS)}')
+    if not config.muon_lr > 0:
+        raise ValueError(f'--muon_lr must be positive, got {config.muon_lr}')
+    if not 0 <= config.muon_momentum < 1:
+        raise ValueError(f'--muon_momentum must be at least 0 and below 1, got {config.muon_momentum}')
     if config.dtype != 'auto' and config.dtype not in DTYPES:
         raise ValueError(f'unknown --dtype={config.dtype!r}; choose auto, {", ".join(DTYPES)}')
 
 
 def claim_out_dir(config: TrainConfig) -> Path:
-    """Create out_dir, refusing to start a new run over a trained one unless overwrite says so.
-    Returns it, for the lock."""
+    """Create out_dir and check that we may write into it. Returns it, for the lock; nothing in it
+    is touched before the lock is held (clear_out_dir)."""
     out_dir = Path(config.out_dir)
     if out_dir.exists() and not out_dir.is_dir():
         raise ValueError(f'--out_dir={out_dir} is a file, not a folder; choose another --out_dir')
@@ -491,6 +509,15 @@ def claim_out_dir(config: TrainConfig) -> Path:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise ValueError(f'cannot create --out_dir={out_dir} ({e.strerror}); choose another --out_dir') from None
+    if not os.access(out_dir, os.W_OK):
+        raise ValueError(f'cannot write into --out_dir={out_dir} (permission denied); choose another --out_dir')
+    return out_dir
+
+
+def clear_out_dir(config: TrainConfig):
+    """With out_dir locked: refuse to start a new run over a trained one unless overwrite says so,
+    and then remove the old run's files."""
+    out_dir = Path(config.out_dir)
     trained = [name for name in ('ckpt.pt', 'best.pt') if (out_dir / name).is_file()]
     if config.init_from != 'resume' and trained:
         if not config.overwrite:
@@ -498,9 +525,6 @@ def claim_out_dir(config: TrainConfig) -> Path:
                              '--init_from=resume, start over with --overwrite=True, or choose another --out_dir')
         for name in RUN_FILES:
             (out_dir / name).unlink(missing_ok=True)
-    if not os.access(out_dir, os.W_OK):
-        raise ValueError(f'cannot write into --out_dir={out_dir} (permission denied); choose another --out_dir')
-    return out_dir
 
 
 def start_distributed(device: str):
@@ -559,14 +583,22 @@ def init_model(config: TrainConfig, dataset: Dataset):
 
 
 def make_optimizer(model, config: TrainConfig, device_type: str):
-    """AdamW; weight decay pulls matrices (linear layers, embeddings) towards zero, but not biases
-    and LayerNorm gains, which are vectors: shrinking them only hurts (nanoGPT does the same)."""
+    """AdamW for every weight, or with optimizer='muon' Muon for the hidden matrices and AdamW for the
+    rest (embeddings, output layer, gains, biases; nanopushkin/optim.py). AdamW's weight decay pulls
+    matrices (linear layers, embeddings) towards zero, but not biases and LayerNorm gains, which are
+    vectors: shrinking them only hurts (nanoGPT does the same)."""
     params = [p for p in model.parameters() if p.requires_grad]
-    groups = [{'params': [p for p in params if p.dim() >= 2], 'weight_decay': config.weight_decay},
-              {'params': [p for p in params if p.dim() < 2], 'weight_decay': 0.0}]
-    # the fused CUDA kernel updates all parameters in one launch instead of a few per tensor
-    return torch.optim.AdamW(groups, lr=config.learning_rate, betas=(config.beta1, config.beta2),
-                             fused=True if device_type == 'cuda' else None)
+    muon = {id(p) for p in hidden_matrices(model)} if config.optimizer == 'muon' else set()
+    adamw = [p for p in params if id(p) not in muon]
+    groups = [{'params': [p for p in adamw if p.dim() >= 2], 'weight_decay': config.weight_decay},
+              {'params': [p for p in adamw if p.dim() < 2], 'weight_decay': 0.0}]
+    betas = (config.beta1, config.beta2)
+    if config.optimizer == 'adamw':
+        # the fused CUDA kernel updates all parameters in one launch instead of a few per tensor
+        return torch.optim.AdamW(groups, lr=config.learning_rate, betas=betas,
+                                 fused=True if device_type == 'cuda' else None)
+    groups.append({'params': [p for p in params if id(p) in muon], 'muon': True, 'lr': config.muon_lr})
+    return Muon(groups, lr=config.learning_rate, momentum=config.muon_momentum, betas=betas)
 
 
 def get_lr(it: int, config: TrainConfig, budget_used: float = 0.0) -> float:
@@ -595,7 +627,8 @@ def estimate_memory(model, config: TrainConfig) -> dict:
       gradients   4P, plus one more copy of the largest parameter: the token embedding's gradient
                   is built whole (twice for a GPT, whose output layer is the same matrix) and summed
                   into its .grad at the end of backward; AdamW's update makes temporaries that size
-      optimizer   8P: AdamW's two float32 averages per parameter
+      optimizer   8P: AdamW's two float32 averages per parameter (4 bytes for a matrix Muon updates:
+                  its momentum)
       autocast copies  (16-bit dtypes only) 2 bytes per weight of a Linear layer: autocast casts
                   each weight once per forward, and backward needs the copy
       activations what the forward pass keeps for backward, per token of the batch (B*T tokens).
@@ -644,12 +677,31 @@ def estimate_memory(model, config: TrainConfig) -> dict:
     per_token += held_logits * cfg.vocab_size * act_bytes + 3 * 4 * cfg.vocab_size
     largest = max(p.numel() for p in model.parameters())
     linear_weights = {id(m.weight): m.weight.numel() for m in model.modules() if isinstance(m, torch.nn.Linear)}
-    estimate = {'weights': 4 * n_params, 'gradients': 4 * (n_params + largest), 'optimizer': 8 * n_params}
+    muon = sum(p.numel() for p in hidden_matrices(model)) if config.optimizer == 'muon' else 0
+    estimate = {'weights': 4 * n_params, 'gradients': 4 * (n_params + largest), 'optimizer': 8 * n_params - 4 * muon}
     if act_bytes < 4:
         estimate['autocast copies'] = 2 * sum(linear_weights.values())
     estimate['activations'] = int(per_token * tokens)
     estimate['total'] = sum(estimate.values())
     return estimate
+
+
+def machine_memory(device) -> int:
+    """Bytes of memory the device has: the GPU's, or the machine's RAM for the CPU (and MPS, which
+    shares it)."""
+    if torch.device(device).type == 'cuda':
+        return torch.cuda.mem_get_info(device)[1]
+    return os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES')
+
+
+def check_memory(model, config: TrainConfig, device):
+    """Refuse a run whose estimated peak does not fit the device at all (a batch_size of 10^7), before
+    the first step tries to allocate it and the machine swaps or kills us."""
+    need, have = estimate_memory(model, config)['total'], machine_memory(device)
+    if need > have:
+        raise ValueError(f'this run needs about {format_bytes(need)} of memory (the memory estimate), but '
+                         f'{device} has {format_bytes(have)}: use a smaller --batch_size or --block_size '
+                         '(or --gradient_checkpointing=True)')
 
 
 def format_duration(seconds: float) -> str:

@@ -6,6 +6,7 @@ import http.server
 import subprocess
 import sys
 import threading
+import time
 import urllib.parse
 from pathlib import Path
 
@@ -108,13 +109,18 @@ class FileServer(http.server.ThreadingHTTPServer):
     """A web server on 127.0.0.1 that serves `files` ({'/path': bytes}, or an int: that error status)
     the way GitHub's and the hub's file servers do: 'Range: bytes=N-' gets 206 and the rest of the
     file, or 416 when there is no byte N; a path in `redirects` ({'/path': '/other/path'}) answers 302.
+    A path in `etags` is sent with that ETag, and a Range request whose If-Range names another gets
+    the whole file (unless if_range=False: a server that ignores If-Range).
     For the tests of failures: the next answer for a path in `cut` stops half way (the connection
-    drops), and with ranges=False the server ignores Range and sends the whole file.
+    drops), with ranges=False the server ignores Range and sends the whole file, a path in
+    `no_length` is sent without a Content-Length (the end of the body is the end of the connection),
+    and one in `drip` ({'/path': seconds}) a byte at a time, that many seconds apart.
     Every request is recorded in `requests` as (path, its Range header or None)."""
 
     def __init__(self):
         super().__init__(('127.0.0.1', 0), FileHandler)
         self.files, self.redirects, self.cut, self.ranges, self.requests = {}, {}, set(), True, []
+        self.etags, self.if_range, self.no_length, self.drip = {}, True, set(), {}
         self.url = f'http://127.0.0.1:{self.server_address[1]}'
 
 
@@ -134,7 +140,9 @@ class FileHandler(http.server.BaseHTTPRequestHandler):
             self.send_error(body)
             return
         start = 0
-        if server.ranges and self.headers.get('Range'):
+        etag = server.etags.get(path)
+        changed = server.if_range and self.headers.get('If-Range') not in (None, etag)
+        if server.ranges and self.headers.get('Range') and not changed:
             start = int(self.headers['Range'].removeprefix('bytes=').removesuffix('-'))
             if start >= len(body):
                 self.send_response(416)
@@ -145,13 +153,23 @@ class FileHandler(http.server.BaseHTTPRequestHandler):
         self.send_response(206 if start else 200)
         if start:
             self.send_header('Content-Range', f'bytes {start}-{len(body) - 1}/{len(body)}')
-        self.send_header('Content-Length', str(len(body) - start))
+        if etag:
+            self.send_header('ETag', etag)
+        if path not in server.no_length:
+            self.send_header('Content-Length', str(len(body) - start))
         self.end_headers()
         rest = body[start:]
         if path in server.cut:
             server.cut.discard(path)
             rest = rest[:len(rest) // 2]
-        self.wfile.write(rest)
+        step = 1 if path in server.drip else max(len(rest), 1)
+        try:
+            for i in range(0, len(rest), step):
+                self.wfile.write(rest[i:i + step])
+                self.wfile.flush()
+                time.sleep(server.drip.get(path, 0))
+        except ConnectionError:         # the client gave up
+            pass
 
     def log_message(self, *args):
         pass

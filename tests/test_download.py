@@ -3,9 +3,11 @@ resuming through .part with Range requests, 416, redirects, servers that ignore 
 size and sha256, and the errors. No test touches the network."""
 import hashlib
 import random
+import time
 
 import pytest
 
+import nanopushkin.download
 from nanopushkin.download import NotOnServer, download_file, parse_content_range
 
 BODY = random.Random(0).randbytes(300_000)       # bytes that no prefix or suffix mix-up can fake
@@ -106,3 +108,75 @@ def test_parse_content_range():
     assert parse_content_range('bytes */200') == (None, 200)
     assert parse_content_range('bytes 0-99/*') == (0, None)
     assert parse_content_range(None) == parse_content_range('items 1-2/3') == (None, None)
+
+
+# -----------------------------------------------------------------------------
+# a .part of another version, and servers that never stop (issue 23)
+
+NEW = random.Random(1).randbytes(300_000)       # the file's next version on the server
+
+
+def interrupted(file_server, tmp_path, path='/model.bin'):
+    """A download of BODY cut half way: the .part and its record of the version are left."""
+    file_server.files[path] = BODY
+    file_server.cut.add(path)
+    with pytest.raises(ConnectionError):
+        download_file(file_server.url + path, tmp_path / 'model.bin')
+    return tmp_path / 'model.bin'
+
+
+def test_a_part_of_another_version_is_not_resumed(file_server, tmp_path):
+    file_server.etags['/model.bin'] = '"v1"'
+    dest = interrupted(file_server, tmp_path)
+    file_server.files['/model.bin'], file_server.etags['/model.bin'] = NEW, '"v2"'
+    download_file(file_server.url + '/model.bin', dest)
+    assert dest.read_bytes() == NEW and file_server.requests[-1] == ('/model.bin', 'bytes=150000-')
+    assert sorted(p.name for p in tmp_path.iterdir()) == ['model.bin']
+    # a server that ignores If-Range but names the new version is asked again for the whole file
+    file_server.if_range = False
+    dest.unlink()
+    interrupted(file_server, tmp_path)
+    file_server.files['/model.bin'], file_server.etags['/model.bin'] = NEW, '"v3"'
+    download_file(file_server.url + '/model.bin', dest)
+    assert dest.read_bytes() == NEW and file_server.requests[-1] == ('/model.bin', None)
+
+
+def test_a_part_of_a_file_that_changed_size_is_not_resumed(file_server, tmp_path):
+    dest = interrupted(file_server, tmp_path)       # no ETags: the size tells the versions apart
+    file_server.files['/model.bin'] = NEW + b'longer'
+    download_file(file_server.url + '/model.bin', dest)
+    assert dest.read_bytes() == NEW + b'longer'
+
+
+def test_a_resumed_file_with_the_wrong_hash_is_downloaded_again(file_server, tmp_path):
+    """A .part of unknown version (left by an older nanoPushkin): resumed, found wrong, fetched again."""
+    file_server.files['/model.bin'] = NEW
+    (tmp_path / 'model.bin.part').write_bytes(BODY[:1000])
+    download_file(file_server.url + '/model.bin', tmp_path / 'model.bin', expected_sha256=hashlib.sha256(NEW).hexdigest())
+    assert (tmp_path / 'model.bin').read_bytes() == NEW
+    assert file_server.requests == [('/model.bin', 'bytes=1000-'), ('/model.bin', None)]
+
+
+def test_a_body_without_length_is_cut_at_the_limit(file_server, tmp_path):
+    file_server.files['/config.json'] = b' ' * 3_000_000         # "endless": no Content-Length
+    file_server.no_length.add('/config.json')
+    with pytest.raises(ValueError, match='sent more than the 100000 bytes expected'):
+        download_file(file_server.url + '/config.json', tmp_path / 'config.json', max_bytes=100_000)
+    file_server.files['/model.bin'] = BODY                          # says how long it is: refused at once
+    with pytest.raises(ValueError, match='300000 bytes, more than the 1000 expected'):
+        download_file(file_server.url + '/model.bin', tmp_path / 'model.bin', max_bytes=1000)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_server_that_drips_is_given_up_on_and_resumed_later(file_server, tmp_path, monkeypatch):
+    monkeypatch.setattr(nanopushkin.download, 'TIMEOUT', 0.3)
+    monkeypatch.setattr(nanopushkin.download, 'MIN_BYTES_PER_SECOND', 1000, raising=False)
+    file_server.files['/model.bin'] = BODY[:200]
+    file_server.drip['/model.bin'] = 0.02                          # 50 bytes/s: 4 s for the file
+    start = time.monotonic()
+    with pytest.raises(ConnectionError, match='too slow .* run again to resume'):
+        download_file(file_server.url + '/model.bin', tmp_path / 'model.bin')
+    assert time.monotonic() - start < 2
+    del file_server.drip['/model.bin']
+    download_file(file_server.url + '/model.bin', tmp_path / 'model.bin')
+    assert (tmp_path / 'model.bin').read_bytes() == BODY[:200]

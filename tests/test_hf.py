@@ -6,11 +6,13 @@ import json
 import re
 import runpy
 import sys
+import time
 from pathlib import Path
 
 import pytest
 import torch
 
+import nanopushkin.download
 from nanopushkin import hf, hub, safetensors
 from nanopushkin.models.gpt import GPT, GPTConfig
 from nanopushkin.sampling import generate
@@ -300,17 +302,20 @@ def test_config_json_that_is_not_an_object(tmp_path, tokenizer, content, error):
         hf.from_pretrained(tmp_path)
 
 
-@pytest.mark.parametrize('changes', [{'n_layer': 100_000}, {'n_embd': 1_000_000, 'n_head': 1},
+@pytest.mark.parametrize('changes', [{'n_layer': 100_000}, {'n_layer': 100_000_000}, {'n_embd': 1_000_000, 'n_head': 1},
                                      {'vocab_size': 10 ** 9}, {'n_positions': 10 ** 9}])
 def test_absurd_config_is_checked_against_the_weights_before_building(tmp_path, tokenizer, monkeypatch, changes):
-    """A config.json that does not describe its weights is refused from the file's header alone:
-    the model (which for n_layer=100000 would need terabytes) is never built."""
+    """A config.json that does not describe its weights is refused from the file's header alone, at
+    once: the model (which for n_layer=100000 would need terabytes) is never built, and the check
+    does not list the names of 10^8 layers first."""
     make_hf_folder(tmp_path, tokenizer, CONFIGS[0], 'safetensors')
     write_config(tmp_path, **changes)
     monkeypatch.setattr(hf, 'GPT', lambda config: pytest.fail('the model was built before the check'))
+    start = time.monotonic()
     with pytest.raises(ValueError, match='do not fit a GPT with') as e:
         hf.from_pretrained(tmp_path)
     assert 'missing tensors' in str(e.value) or 'expected' in str(e.value)
+    assert time.monotonic() - start < 3
 
 
 @pytest.mark.parametrize('dtype', [torch.int32, torch.int64, torch.uint8, torch.bool])
@@ -495,6 +500,19 @@ def test_a_hub_cannot_write_outside_the_model_folder(fake_hub, tmp_path, name):
     assert {p.name for p in cache.rglob('*') if p.is_file()} <= {
         'config.json', 'vocab.json', 'merges.txt', 'special_tokens_map.json', 'tokenizer_config.json',
         'model.safetensors.index.json'}
+
+
+def test_a_hub_that_sends_without_end_is_cut_at_the_limit(fake_hub, tmp_path, monkeypatch):
+    """A small file sent without a Content-Length, forever: cut at download.py's MAX_BYTES (made
+    small here), and nothing of it is left in the cache."""
+    monkeypatch.setattr(nanopushkin.download, 'MAX_BYTES', 50_000)
+    config_path = f'/{fake_hub.repo}/resolve/main/config.json'
+    fake_hub.files[config_path] = fake_hub.files[config_path] + b' ' * 3_000_000
+    fake_hub.no_length.add(config_path)
+    with pytest.raises(ValueError, match='sent more than the 50000 bytes expected'):
+        hf.from_pretrained(fake_hub.repo)
+    assert not (tmp_path / 'cache' / fake_hub.repo / 'config.json').exists()
+    assert not list((tmp_path / 'cache').rglob('*.part'))
 
 
 def test_hub_names_that_are_paths_are_refused(tmp_path, monkeypatch):

@@ -6,6 +6,7 @@ where the number comes from, and here we read that file and check the number equ
 digits shown. The English and Russian texts must quote the same figures.
 """
 import json
+import math
 import re
 import shlex
 import subprocess
@@ -17,6 +18,7 @@ import pytest
 
 from nanopushkin.compare import CompareConfig
 from nanopushkin.config import TrainConfig, parse_args
+from nanopushkin.data import Dataset
 from nanopushkin.prepare import PrepareConfig
 from nanopushkin.sampling import SampleConfig
 
@@ -133,3 +135,47 @@ def test_the_counting_chapters_regenerate_on_a_tiny_corpus(tiny_corpus_dir, tmp_
     assert figures['corpus']['val_works'] == 3
     words = figures['words']
     assert 0 < words['oov_share_every_train_word'] <= words['oov_share_8000'] <= words['oov_share_1000'] < 1
+
+
+def test_the_fast_journey_reproduces_its_committed_figures(corpus_dir, tmp_path):
+    """CI's figure check: every step of docs/journey.py at the fast budget, on the real corpus, as a
+    reader runs it, compared with results/journey/figures-fast.json within each figure's tolerance.
+    A change of code or config that moves a figure fails here, naming it (the script exits 1)."""
+    result = subprocess.run([sys.executable, 'docs/journey.py', '--fast', f'--src={corpus_dir}',
+                             f'--results_dir={tmp_path / "journey"}', f'--data_root={tmp_path / "data"}'],
+                            cwd=ROOT, capture_output=True, text=True, timeout=1200)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+    assert 'agree with the committed ones' in result.stdout
+
+
+def test_the_figure_check_fails_on_a_moved_figure_and_names_it():
+    """The check itself: a figure outside its tolerance is reported with the rule that allowed less."""
+    import figure_check
+    committed = {'trap': {'val_loss': 5.0, 'token_perplexity': 148.0}, 'counting': {'vocab_size': 170},
+                 'models': {'gru': {'num_params': 985898}}}
+    same = {'trap': {'val_loss': 5.05, 'token_perplexity': 150.0}, 'counting': {'vocab_size': 170},
+            'models': {'gru': {'num_params': 985898}}}
+    assert figure_check.compare(committed, same, ['trap', 'counting', 'models']) == []
+    moved = {'trap': {'val_loss': 5.5, 'token_perplexity': 148.0}, 'counting': {'vocab_size': 171},
+             'models': {'gru': {'num_params': 1481770}}}
+    lines = figure_check.compare(committed, moved, ['trap', 'counting', 'models'])
+    assert [line.split(':')[0] for line in lines] == ['counting.vocab_size', 'models.gru.num_params', 'trap.val_loss']
+    assert 'must come out the same' in lines[0]
+
+
+def test_one_training_step_prints_every_shape(char_dataset, tmp_path):
+    """docs/one_step.py, the script chapter 5a reads, on the tiny corpus: the batch, each module's
+    shapes, the logits, the loss near ln V, the update."""
+    result = subprocess.run([sys.executable, 'docs/one_step.py', 'config/gpt.py', f'--data_dir={char_dataset}',
+                             '--batch_size=3', '--block_size=16', '--n_layer=2', '--n_embd=32', '--n_head=2'],
+                            cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    out = result.stdout
+    vocab = Dataset(char_dataset).vocab_size
+    assert 'batch: x (3, 16)' in out
+    assert 'transformer.h.0.attn.c_attn' in out and '(3, 16, 32) -> (3, 16, 96)' in out
+    assert 'transformer.h.1.' not in out                    # later blocks repeat block 0's shapes
+    assert f'logits (3, 16, {vocab})' in out
+    loss = float(out.split('positions = ')[1].split(' nats')[0])
+    assert abs(loss - math.log(vocab)) < 0.5
+    assert 'AdamW step' in out

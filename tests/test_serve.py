@@ -13,7 +13,7 @@ import torch.nn.functional as F
 
 from nanopushkin.checkpoint import load_checkpoint, read_log
 from nanopushkin.config import TrainConfig
-from nanopushkin.playground import (MAX_BODY_BYTES, PlaygroundServer, ServeConfig, attention_weights,
+from nanopushkin.playground import (MAX_BODY_BYTES, Handler, PlaygroundServer, ServeConfig, attention_weights,
                                     build_playground, find_run_folders, merges_of)
 from conftest import serving
 from tokenizer import BPETokenizer, WordTokenizer, load_tokenizer
@@ -51,10 +51,12 @@ def server(runs):
 
 
 def request(server, method, path, body=None, headers=None):
-    """(status, body) of one request; a dict body is sent as JSON, bytes as they are."""
+    """(status, body) of one request; a dict body is sent as JSON, bytes as they are, both labelled
+    application/json unless headers say otherwise."""
     connection = http.client.HTTPConnection('127.0.0.1', server.server_address[1], timeout=60)
-    data = json.dumps(body).encode() if isinstance(body, dict) else body
-    connection.request(method, path, body=data, headers=headers or {})
+    data = json.dumps(body).encode() if isinstance(body, (dict, list)) else body
+    headers = {'Content-Type': 'application/json', **(headers or {})} if body is not None else headers or {}
+    connection.request(method, path, body=data, headers=headers)
     response = connection.getresponse()
     raw = response.read()
     connection.close()
@@ -329,3 +331,82 @@ def test_serve_py_prints_the_address_and_warns_about_other_hosts(runs, monkeypat
         with pytest.raises(SystemExit) as exit:
             serve.main([f'--port={taken.getsockname()[1]}'])
     assert exit.value.code == 2 and 'is another server there? Choose another with --port' in capsys.readouterr().err
+
+
+# -----------------------------------------------------------------------------
+# hostile clients (issue 23): other sites, lying lengths, silent connections, deep JSON
+
+
+def raw_exchange(server, data: bytes, wait=10.0) -> bytes:
+    """Send `data` on a fresh connection, keep it open, and return what the server answers until it
+    closes the connection (a hang fails after `wait` seconds)."""
+    with socket.create_connection(('127.0.0.1', server.server_address[1]), timeout=wait) as sock:
+        sock.sendall(data)
+        received = b''
+        while chunk := sock.recv(65536):
+            received += chunk
+        return received
+
+
+def test_other_sites_cannot_use_the_api(server):
+    body = {'model': 'out-gpt', 'prompt': 'Буря', 'max_new_tokens': 2}
+    port = server.server_address[1]
+    # a "simple" cross-site POST: a form or fetch on any page, which the browser sends without asking
+    status, text = request(server, 'POST', '/api/generate', json.dumps(body).encode(),
+                           headers={'Content-Type': 'text/plain', 'Origin': 'http://evil.example'})
+    assert status == 403 and 'http://evil.example' in json.loads(text)['error']
+    status, _ = request(server, 'POST', '/api/generate', body, headers={'Origin': 'http://evil.example'})
+    assert status == 403
+    status, text = request(server, 'POST', '/api/generate', json.dumps(body).encode(),
+                           headers={'Content-Type': 'text/plain'})
+    assert status == 415 and 'application/json' in json.loads(text)['error']
+    # the page's own requests (its fetch sends the server's origin) go through
+    status, _ = request(server, 'POST', '/api/generate', body, headers={'Origin': f'http://127.0.0.1:{port}',
+                                                                        'Host': f'127.0.0.1:{port}'})
+    assert status == 200
+
+
+@pytest.mark.parametrize('length, status', [('-1', 411), ('', 411), ('abc', 411), ('30000000', 413)])
+def test_a_bad_content_length_is_refused_before_reading(server, length, status):
+    header = f'Content-Length: {length}\r\n' if length else ''
+    answer = raw_exchange(server, b'POST /api/tokens HTTP/1.0\r\nHost: 127.0.0.1\r\n'
+                          b'Content-Type: application/json\r\n' + header.encode() + b'\r\n{"text": "a"')
+    assert answer.startswith(f'HTTP/1.0 {status} '.encode()), answer[:200]
+
+
+def test_silent_and_slow_connections_are_closed(server, monkeypatch):
+    monkeypatch.setattr(Handler, 'timeout', 0.5)
+    start = time.time()
+    assert raw_exchange(server, b'') == b''                       # connected, never said anything
+    answer = raw_exchange(server, b'POST /api/tokens HTTP/1.0\r\nHost: 127.0.0.1\r\n'
+                          b'Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"text": "abc"}')
+    assert answer.startswith(b'HTTP/1.0 408 ') and time.time() - start < 5
+    assert generate(server, prompt='Буря', max_new_tokens=2)[-1]['tokens'] == 2   # the server goes on
+
+
+@pytest.mark.parametrize('raw', [b'[' * 50_000 + b']' * 50_000, b'{"text": ' + b'7' * 5001 + b'}',
+                                 b'\xff\xfe{}'], ids=['nested 50,000 deep', '5,001 digits', 'not UTF-8'])
+def test_hostile_json_is_a_400(server, raw):
+    status, text = request(server, 'POST', '/api/tokens', raw)
+    assert status == 400 and 'is not valid JSON' in json.loads(text)['error']
+
+
+def test_a_client_that_leaves_is_not_an_error_on_the_console(server, capsys):
+    for gone in (BrokenPipeError(32, 'Broken pipe'), ConnectionResetError(104, 'reset'), TimeoutError()):
+        try:
+            raise gone
+        except OSError:
+            server.handle_error(None, ('127.0.0.1', 1))
+    assert capsys.readouterr().err == ''
+
+
+def test_serve_py_refuses_options_that_serve_nothing(capsys):
+    import serve
+    for option, message in (('--max_new_tokens=-5', '--max_new_tokens must be at least 1'),
+                            ('--max_prompt_chars=-1', '--max_prompt_chars must be at least 1'),
+                            ('--port=70000', '--port must be in 0..65535'), ('--port=-1', '--port must be in'),
+                            ('--device=meta', "unknown --device='meta'")):
+        with pytest.raises(SystemExit) as exit:
+            serve.main([option, '--out_dir=no/such/run'])
+        err = capsys.readouterr().err
+        assert exit.value.code == 2 and message in err and len(err.strip().splitlines()) == 1, err

@@ -25,7 +25,8 @@ MODELS = {
     'rnn': (RNNConfig, RNN, ('n_layer', 'n_embd', 'n_hidden', 'dropout', 'fused')),
     'gru': (RNNConfig, RNN, ('n_layer', 'n_embd', 'n_hidden', 'dropout', 'fused')),
     'lstm': (RNNConfig, RNN, ('n_layer', 'n_embd', 'n_hidden', 'dropout', 'fused')),
-    'gpt': (GPTConfig, GPT, ('n_layer', 'n_head', 'n_embd', 'dropout', 'bias', 'block_size')),
+    'gpt': (GPTConfig, GPT, ('n_layer', 'n_head', 'n_embd', 'dropout', 'bias', 'block_size', 'rotary', 'rmsnorm',
+                             'qk_norm', 'relu2', 'untied')),
 }
 
 
