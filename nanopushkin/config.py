@@ -251,7 +251,7 @@ def field_comments(cls) -> tuple[dict, dict]:
     not_code = (tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT, tokenize.ENDMARKER)
     code_rows = {token.start[0] for token in tokens if token.type not in not_code}
     comments, sections = {}, {}
-    last, section = None, None      # the field a comment line may continue; a section awaiting its field
+    last, section, section_row = None, None, 0   # the field a comment line may continue; a section awaiting its field
     for token in tokens:
         row = token.start[0]
         if row in fields and fields[row] != last:
@@ -267,8 +267,10 @@ def field_comments(cls) -> tuple[dict, dict]:
             continue
         elif last in comments and token.start[1] > indent:           # under a field's comment, indented
             comments[last] += ' ' + text
+        elif section and row == section_row + 1:                    # the section's comment goes on
+            section, section_row = section + ' ' + text, row
         else:                                                        # a line of its own: a section
-            section, last = text, None
+            section, section_row, last = text, row, None
     return comments, sections
 
 
