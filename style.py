@@ -1,7 +1,9 @@
 """The style meter: how much does a text read like Pushkin?
 
     python style.py train                          # train on Pushkin and the contrast authors,
-                                                   # print held-out figures, save data/style/meter.pt
+                                                   # print held-out figures, save data/style/meter.pt,
+                                                   # write metrics.json, histogram.png to out-style/
+    python style.py train --commit_results=True    # ... into results/style/ (the committed figures)
     python style.py score FILE                     # P(Pushkin) per 500-character passage
     python style.py score --text "Мой дядя самых честных правил..."
 

@@ -30,11 +30,10 @@ os.environ['TOKENIZERS_PARALLELISM'] = 'false'
 import tokenizers
 
 from nanopushkin.config import main_parse
-from nanopushkin.corpus import read_works
+from nanopushkin.corpus import find_corpus, read_works
 from tokenizer import BPETokenizer, load_tokenizer
 from tokenizer.bpe import merge_short
 
-ROOT = Path(__file__).resolve().parent.parent
 EOT = BPETokenizer.eot_token
 
 
@@ -42,7 +41,7 @@ EOT = BPETokenizer.eot_token
 class BenchConfig:
     vocab_size: int = 4096
     repeat: int = 3             # timed rounds of every candidate; the median is reported
-    src: str = str(ROOT.parent / 'shared' / 'data' / 'pushkin')    # the corpus folder (prose/, poems/)
+    src: str = ''                   # the corpus folder ('': corpus.find_corpus's rule, as every script)
 
 
 class QuadraticBPE(BPETokenizer):
@@ -94,7 +93,7 @@ def race(candidates, rounds):
 
 def main():
     cfg = main_parse(BenchConfig, sys.argv[1:], config_file_allowed=False)
-    docs = [work.text for work in read_works(cfg.src)]
+    docs = [work.text for work in read_works(find_corpus(cfg.src or None))]
     text = EOT.join(docs)                       # our trainer splits at EOT; HF gets the documents
     mb = sum(len(d.encode('utf-8')) for d in docs) / 1e6
     print(f'corpus: {len(docs)} works, {sum(map(len, docs)):,} characters, {mb:.2f} MB UTF-8; '

@@ -26,3 +26,4 @@ warmup_iters = 100
 eval_interval = 2000
 eval_iters = 86
 expected_val_bits_per_char = 2.416  # printed before training and beside the result
+expected_after_tokens = max_iters * batch_size * block_size  # ... after this full budget (a shorter run stops higher)

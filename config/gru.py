@@ -25,3 +25,4 @@ warmup_iters = 100
 eval_interval = 500
 eval_iters = 32                 # 65,536 held-out tokens, as the search measured
 expected_val_bits_per_char = 2.456  # printed before training and beside the result
+expected_after_tokens = max_iters * batch_size * block_size  # ... after this full budget (a shorter run stops higher)

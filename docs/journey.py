@@ -23,6 +23,7 @@ The steps, one per chapter that needs one:
   fair       perplexity against bits per character across tokenizers (chapter 6)
   sampling   one model under several sampling settings (chapter 7)
 """
+import dataclasses
 import json
 import math
 import os
@@ -41,6 +42,7 @@ sys.path.insert(0, str(ROOT))  # run from a checkout without installing
 
 from nanopushkin.checkpoint import load_checkpoint, read_log  # noqa: E402
 from nanopushkin.config import TrainConfig, load_config_file, main_parse, parse_args  # noqa: E402
+from nanopushkin.corpus import CorpusNotFound, find_corpus  # noqa: E402
 from nanopushkin.data import Dataset, bits_per_char, unigram_bits_per_char  # noqa: E402
 from nanopushkin.models import build_model, model_args_from_config  # noqa: E402
 from nanopushkin.playground import attention_weights  # noqa: E402
@@ -71,7 +73,7 @@ FAST = Budget('figures-fast', trap_iters=40, sampling_iters=80, sampling_chars=1
 
 @dataclass
 class JourneyConfig:
-    src: str = '../shared/data/pushkin'     # the corpus folder (see the README's corpus section)
+    src: str = ''                           # the corpus folder ('': corpus.find_corpus's rule, as every script)
     data_root: str = 'data/pushkin'         # where prepared datasets are (and are made when missing)
     fast: bool = False                      # the two-minute version with figures of its own (CI runs it)
     results_dir: str = ''                   # '' = out-journey/ (out-journey-fast/), a scratch folder git ignores
@@ -374,6 +376,10 @@ def main(argv):
     steps, redo = cfg.steps.split(','), set(filter(None, cfg.redo.split(',')))
     if not set(steps) | redo <= set(STEPS):
         sys.exit(f'error: unknown step in --steps/--redo; the steps are {",".join(STEPS)}')
+    try:   # the corpus once, before the working folder changes (a relative --src means the caller's)
+        cfg = dataclasses.replace(cfg, src=str(find_corpus(cfg.src or None).resolve()))
+    except (CorpusNotFound, ValueError) as e:
+        sys.exit(f'error: {e}')
     os.chdir(ROOT)
     torch.set_num_threads(1)
     committed = read_figures(cfg.committed_file)   # before --commit_results rewrites it

@@ -3,15 +3,29 @@
 A case is a title and a function that takes the student's module, calls the student's functions
 on some input, and compares the result with the project's own implementation (or a direct
 computation). A difference raises Mismatch with a short explanation of the first difference; the
-helpers below write those explanations, so every exercise reports in the same words.
+helpers below write those explanations, so every exercise reports in the same words. A failed case
+is run once more beside each of the exercise's known mistakes (exercises/mistakes.py): when the
+answers are the mistake's, the report names it.
+
+The student's code runs under two guards: each case (and the import) has a time limit, so an
+endless loop is reported as a timed-out case, and a call of sys.exit or os._exit is caught: the
+checker then says it did not check, and never reports a pass.
 """
+import copy
 import importlib.util
 import math
+import os
+import signal
 import sys
+import threading
 import traceback
+from collections import Counter
+from contextlib import contextmanager
 from pathlib import Path
 
 import torch
+
+from exercises.mistakes import MISTAKES
 
 
 class Mismatch(Exception):
@@ -26,7 +40,46 @@ class BadFile(Exception):
     """The file cannot be loaded or lacks a function the exercise asks for."""
 
 
-def load_module(path, functions):
+class TimedOut(BaseException):
+    """The student's code ran past the time limit (a BaseException: `except Exception` in the
+    student's code does not swallow it)."""
+
+
+class Exited(BaseException):
+    """The student's code called sys.exit or os._exit (args: the call, its status): whatever it was
+    checking was not checked."""
+
+
+class DidNotCheck(Exception):
+    """The check could not run to its end; the message says why. Never a pass."""
+
+
+@contextmanager
+def guarded(seconds):
+    """Run the student's code: a TimedOut after `seconds` (on the main thread, where signals can be
+    set; elsewhere without a limit), and sys.exit / os._exit turned into Exited."""
+    def exit_instead(status=None):
+        raise Exited('os._exit', status)
+    real_os_exit = os._exit
+    os._exit = exit_instead
+    use_alarm = seconds and hasattr(signal, 'setitimer') and threading.current_thread() is threading.main_thread()
+    if use_alarm:
+        def alarm(signum, frame):
+            raise TimedOut
+        previous = signal.signal(signal.SIGALRM, alarm)
+        signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    except SystemExit as e:               # sys.exit(), exit(), quit()
+        raise Exited('sys.exit', e.code) from e
+    finally:
+        if use_alarm:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)
+        os._exit = real_os_exit
+
+
+def load_module(path, functions, seconds=None):
     """Import the file at `path` as a fresh module; it must define every name in `functions`."""
     path = Path(path)
     if not path.is_file():
@@ -34,9 +87,16 @@ def load_module(path, functions):
     spec = importlib.util.spec_from_file_location(f'exercise_{path.stem}_{id(path)}', path)
     module = importlib.util.module_from_spec(spec)
     try:
-        spec.loader.exec_module(module)
+        with guarded(seconds):
+            spec.loader.exec_module(module)
     except SyntaxError as e:
         raise BadFile(f'{path} line {e.lineno}: syntax error: {e.msg}') from None
+    except Exited as e:
+        raise DidNotCheck(f'{path} calls {exit_call(e)} when it is imported{where_in(path, e)}: the checker did '
+                          'not check anything; keep the file to its functions') from None
+    except TimedOut as e:
+        raise BadFile(f'importing {path} ran past {seconds:g} s{where_in(path, e)}: does it run an endless '
+                      'loop at the top level?') from None
     except Exception as e:
         raise BadFile(f'{path} cannot be imported: {type(e).__name__}: {e}{where_in(path, e)}') from None
     missing = [name for name in functions if not callable(getattr(module, name, None))]
@@ -46,9 +106,10 @@ def load_module(path, functions):
 
 
 def frames_in(path, error):
-    """The frames of the error's traceback that run in the student's file."""
-    return [frame for frame in traceback.extract_tb(error.__traceback__)
-            if Path(frame.filename).resolve() == Path(path).resolve()]
+    """The frames of the error's traceback (or of the error it was raised from) that run in the
+    student's file."""
+    tb = error.__traceback__ if error.__cause__ is None else error.__cause__.__traceback__
+    return [frame for frame in traceback.extract_tb(tb) if Path(frame.filename).resolve() == Path(path).resolve()]
 
 
 def where_in(path, error):
@@ -57,22 +118,92 @@ def where_in(path, error):
     return f' (line {frames[-1].lineno} of {Path(path).name})' if frames else ''
 
 
-def run_case(module, path, check):
-    """Run one case: None when it passes, else the explanation. NotDone propagates."""
+def exit_call(error) -> str:
+    call, status = error.args
+    return f'{call}({"" if status is None else repr(status)})'
+
+
+def run_case(module, path, check, title, seconds=None, mistakes=()):
+    """Run one case: (None, []) when it passes, else (the explanation, the hints of the known
+    mistakes whose answers equal the student's). NotDone and DidNotCheck propagate."""
     try:
-        check(module)
+        with guarded(seconds):
+            check(module)
     except Mismatch as e:
-        return str(e)
+        return str(e), matching_mistakes(module, check, mistakes, seconds)
     except NotImplementedError as e:
         frames = frames_in(path, e)
         if frames:
             raise NotDone(frames[-1].name) from None
-        return f'NotImplementedError: {e}'
+        return f'NotImplementedError: {e}', []
+    except TimedOut as e:
+        return (f'timed out: still running after {seconds:g} s{where_in(path, e)} (an endless loop? a loop whose '
+                'condition never changes?)'), []
+    except Exited as e:
+        raise DidNotCheck(f'your code called {exit_call(e)}{where_in(path, e)} during the case "{title}": '
+                          'the checker did not check it, nor the cases after it; remove the call') from None
     except Exception as e:       # say what and where, no traceback
         if frames_in(path, e):
-            return f'your code raised {type(e).__name__}: {e}{where_in(path, e)}'
-        return f'the checker itself failed, not your code ({type(e).__name__}: {e}); please report it'
-    return None
+            return f'your code raised {type(e).__name__}: {e}{where_in(path, e)}', []
+        return f'the checker itself failed, not your code ({type(e).__name__}: {e}); please report it', []
+    return None, []
+
+
+class Probe:
+    """The student's module as a case sees it, except that each call of a function the mistake also
+    defines runs both on copies of the arguments: the student's answer is returned, and whether the
+    two answers are the same is recorded."""
+
+    def __init__(self, module, wrong_functions):
+        self.module, self.wrong_functions, self.compared, self.all_same = module, wrong_functions, 0, True
+
+    def __getattr__(self, name):
+        theirs = getattr(self.module, name)
+        wrong = self.wrong_functions.get(name)
+        if wrong is None:
+            return theirs
+
+        def both(*args):
+            got = theirs(*copy.deepcopy(args))
+            try:
+                same = same_answer(got, wrong(*copy.deepcopy(args)))
+            except Exception:             # the mistake itself fails on this input: not this mistake
+                same = False
+            self.compared += 1
+            self.all_same &= same
+            return got
+        return both
+
+
+def matching_mistakes(module, check, mistakes, seconds) -> list[str]:
+    """The hints of the known mistakes whose answers on this case are the student's."""
+    hints = []
+    for mistake in mistakes:
+        probe = Probe(module, mistake.functions)
+        try:
+            with guarded(seconds):
+                check(probe)
+        except Exception:                 # the case fails again: that is expected
+            pass
+        if probe.compared and probe.all_same:
+            hints.append(mistake.hint)
+    return hints
+
+
+def same_answer(a, b) -> bool:
+    """Equal answers, numbers within rounding: tensors, numbers, and lists, tuples and dicts of them."""
+    if torch.is_tensor(a) or torch.is_tensor(b):
+        return (torch.is_tensor(a) and torch.is_tensor(b) and a.shape == b.shape
+                and bool((torch.isclose(a.double(), b.double(), rtol=1e-7, atol=1e-9) | (a == b)).all()))
+    if isinstance(a, dict) or isinstance(b, dict):
+        return (isinstance(a, dict) and isinstance(b, dict)
+                and {k: v for k, v in a.items() if v} == {k: v for k, v in b.items() if v})
+    if isinstance(a, (list, tuple)) or isinstance(b, (list, tuple)):
+        return (isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)) and len(a) == len(b)
+                and all(same_answer(x, y) for x, y in zip(a, b)))
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
+        return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12) or a == b
+    return a == b
 
 
 def shown(path) -> str:
@@ -84,30 +215,44 @@ def shown(path) -> str:
         return str(path)
 
 
-def check_exercise(exercise, path, out=sys.stdout) -> bool:
+def check_exercise(exercise, path, out=sys.stdout, seconds=10.0) -> bool:
     """Check one exercise against the file at `path`, printing one line per case; True if all pass.
     A case that reaches a function still raising NotImplementedError is 'not done yet', said once
-    per function; the other cases still run (an exercise may have two functions)."""
+    per function; the other cases still run (an exercise may have two functions). Each case, and
+    the import, may take `seconds` (None: no limit). A likely mistake is named once per exercise."""
     print(f'{exercise.name}: {exercise.title} ({shown(path)})', file=out)
     try:
-        module = load_module(path, exercise.functions)
+        module = load_module(path, exercise.functions, seconds)
     except BadFile as e:
         print(f'  error: {e}', file=out)
         return False
-    passed, not_done = 0, []
+    except DidNotCheck as e:
+        print(f'  NOT CHECKED: {e}', file=out)
+        return False
+    passed, failed, not_done, explained = 0, 0, [], Counter()    # explained: {hint: failing cases it explains}
     with torch.random.fork_rng(devices=[]):      # building the cases draws from torch's global RNG
         cases = exercise.cases()
     for title, check in cases:
         try:
             with torch.random.fork_rng(devices=[]):      # a case may seed torch; the caller's RNG stays as it was
-                problem = run_case(module, path, check)
+                problem, hints = run_case(module, path, check, title, seconds, MISTAKES.get(exercise.name, ()))
         except NotDone as e:
             if str(e) not in not_done:
                 not_done.append(str(e))
                 print(f'  not done yet: {e}() in {shown(path)} still raises NotImplementedError', file=out)
             continue
+        except DidNotCheck as e:
+            print(f'  NOT CHECKED: {e}', file=out)
+            return False
+        explained.update(hints)
         passed += problem is None
+        failed += problem is not None
         print(f'  {"pass" if problem is None else "FAIL"}  {title}' + (f': {problem}' if problem else ''), file=out)
+    if explained:           # the mistake(s) that explain the most failing cases
+        most = max(explained.values())
+        share = '' if most == failed else f' (it gives your answers in {most} of the {failed} failing cases)'
+        for hint in (h for h, n in explained.items() if n == most):
+            print(f'  likely mistake: {hint}{share}', file=out)
     if passed < len(cases):
         print(f'  {passed} of {len(cases)} cases pass', file=out)
     else:

@@ -37,7 +37,8 @@ Everything lands in results/<name>/ (name: tokenizers, budget, search and archit
 char-300s): results.md (the table), results.json, curves.png (validation bits/char against tokens
 seen and against time), samples.md (each run's continuation of one fixed prompt) and, with
 --search, search.png (parameters against bits/char). Each run trains in results/<name>/runs/<id>/
-(log.jsonl and checkpoints, not committed). Running the same command again reuses every run that
+(log.jsonl and checkpoints, not committed). A --quick smoke test writes into out-quick/<name>/
+instead, which git ignores: it is nobody's result. Running the same command again reuses every run that
 finished with the same config on the same data and trains only the missing, changed or failed
 ones; a run that raises is reported as failed in the table and the others go on.
 
@@ -92,9 +93,9 @@ class CompareConfig:
     search: int = 0                         # this many random configs per architecture (SEARCH_SPACE)
     quick: bool = False                     # smoke test: QUICK_MAX_TOKENS per run, short evals
     name: str = ''                          # results/<name>; '' names it after the arguments
-    results_dir: str = 'results'
+    results_dir: str = ''                   # '': results/, or out-quick/ for --quick (git ignores out*/)
     data_root: str = 'data/pushkin'         # where prepared datasets live (prepare's out_root)
-    src: str = ''                           # raw corpus folder for preparing (''; found as prepare finds it)
+    src: str = ''                           # raw corpus folder ('': found by corpus.find_corpus's rule)
     train_args: str = ''                    # TrainConfig overrides for every run: 'dropout=0.1 batch_size=16'
     eval_interval: int = 100                # iterations between validation points, for every run
     eval_iters: int = 20                    # batches per validation point (20 x 4096 tokens ~ val split)
@@ -823,6 +824,8 @@ def compare(settings: CompareConfig, command: str = '') -> dict:
         settings = dataclasses.replace(settings, max_tokens=QUICK_MAX_TOKENS, eval_interval=20,
                                        eval_iters=5, sample_chars=120, style_chars=200, verse_chars=200,
                                        train_args=f'warmup_iters=10 {settings.train_args}')
+    if not settings.results_dir:   # a smoke test's report is nobody's result: it goes where git ignores it
+        settings = dataclasses.replace(settings, results_dir='out-quick' if settings.quick else 'results')
     if settings.max_tokens < 0 or settings.search < 0 or (not settings.max_tokens and settings.budget_seconds <= 0):
         raise ConfigError('the budget must be positive (--budget_seconds=300 or --max_tokens=2000000) '
                           'and --search at least 0')

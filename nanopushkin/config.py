@@ -10,11 +10,18 @@ and the command line overrides single keys: `python train.py config/lstm.py --ma
 (or `--max_iters 100`). Unlike nanoGPT, every key must exist in the dataclass and every value
 must have the right type, so a typo is an error that lists the valid keys instead of a silent no-op.
 Every CLI of the project (train.py, sample.py, compare.py, style.py, prepare.py) parses its
-options with `parse_args` and its own dataclass.
+options with `parse_args` and its own dataclass. The comment beside a field is its documentation:
+`--help` prints it beside the key, with the value a config file and the overrides give it
+(`python train.py config/lstm.py --help`).
 """
 import ast
 import dataclasses
+import inspect
+import io
+import os
 import sys
+import textwrap
+import tokenize
 import types
 import typing
 from dataclasses import dataclass
@@ -25,6 +32,10 @@ TRUE_WORDS, FALSE_WORDS = ('true', '1', 'yes'), ('false', '0', 'no')   # spellin
 
 class ConfigError(ValueError):
     """A bad config file or command-line option; the message says what to do."""
+
+
+class HelpAsked(ConfigError):
+    """--help or -h: the message is the help text."""
 
 
 @dataclass
@@ -78,7 +89,7 @@ class TrainConfig:
     # system
     device: str = 'auto'                # 'auto' | 'cpu' | 'cuda' | 'cuda:1' | 'mps'
     dtype: str = 'auto'                 # 'auto' | 'float32' | 'bfloat16' | 'float16'
-    threads: int = 0                    # CPU threads; 0: time 1 and all cores at the start, keep the faster
+    threads: int = 0                    # CPU threads; 0: the faster of 1 and all cores, re-timed while training
     compile: bool = False               # torch.compile the model
     gradient_checkpointing: bool = False
     seed: int = 1337
@@ -88,6 +99,7 @@ class TrainConfig:
     plot: bool = True                   # write loss.png into out_dir at the end
     # what this config reached when it was last measured (printed beside the result at the end)
     expected_val_bits_per_char: float | None = None
+    expected_after_tokens: int = 0      # the training tokens that figure was reached after (0: not stated)
 
 
 def _fields(cls) -> dict:
@@ -164,12 +176,13 @@ def parse_args(cls, argv, config_file_allowed=True):
     values = {}
     overrides = []
     config_file = None
+    help_asked = False
     i = 0
     while i < len(argv):
         arg = argv[i]
         if arg in ('-h', '--help'):
-            raise ConfigError(_help(cls))
-        if arg.startswith('--'):
+            help_asked = True
+        elif arg.startswith('--'):
             key, eq, text = arg[2:].partition('=')
             key = key.replace('-', '_')
             if not eq:
@@ -197,24 +210,83 @@ def parse_args(cls, argv, config_file_allowed=True):
         # strings stay strings: --start "1812" is text, not a number
         value = text if key in fields and _value_type(fields[key]) is str else _parse_value(text)
         values[key] = _coerce(cls, key, value, f'--{key}')
+    if help_asked:
+        raise HelpAsked(_help(cls, values, config_file))
     return cls(**values)
 
 
-def _help(cls) -> str:
-    lines = [f'options (--key=value or --key value), defaults of {cls.__name__}:']
+def _help(cls, values, config_file) -> str:
+    """Every key with its value and the comment beside it in the dataclass's source, under the
+    source's section comments; a value set by the config file or the command line says so and
+    gives the default beside it."""
+    comments, sections = field_comments(cls)
+    given = f'the values of {config_file} and the command line' if config_file else 'the defaults'
+    lines = [f'options (--key=value or --key value), with {given}:']
     for f in dataclasses.fields(cls):
-        lines.append(f'  --{f.name}={f.default!r}')
+        if f.name in sections:
+            lines.append('\n' + sections[f.name])
+        value = values.get(f.name, f.default)
+        option = f'  --{f.name}={value!r}'
+        comment = comments.get(f.name, '')
+        if f.name in values and value != f.default:
+            comment = f'(default {f.default!r}) ' + comment
+        if comment:
+            option = option.ljust(34) + ' ' + comment if len(option) < 34 else option + '\n' + ' ' * 35 + comment
+        lines.append(option.rstrip())
     return '\n'.join(lines)
+
+
+def field_comments(cls) -> tuple[dict, dict]:
+    """({field: the comment beside it, with the comment lines under it}, {field: the section comment
+    above it}), read from the class's source: the comments are the documentation of the keys."""
+    try:
+        source = textwrap.dedent(inspect.getsource(cls))
+    except (OSError, TypeError):          # no source (e.g. a class made at run time): no comments
+        return {}, {}
+    body = ast.parse(source).body[0].body
+    fields = {node.lineno: node.target.id for node in body
+              if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name)}
+    indent = min((node.col_offset for node in body), default=0)
+    tokens = list(tokenize.generate_tokens(io.StringIO(source).readline))
+    not_code = (tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT, tokenize.ENDMARKER)
+    code_rows = {token.start[0] for token in tokens if token.type not in not_code}
+    comments, sections = {}, {}
+    last, section, section_row = None, None, 0   # the field a comment line may continue; a section awaiting its field
+    for token in tokens:
+        row = token.start[0]
+        if row in fields and fields[row] != last:
+            last = fields[row]
+            if section:
+                sections[last], section = section, None
+        if token.type != tokenize.COMMENT:
+            continue
+        text = token.string.lstrip('#').strip()
+        if row in fields:                                            # beside a field
+            comments[last] = text
+        elif row in code_rows:                                       # beside other code (a method)
+            continue
+        elif last in comments and token.start[1] > indent:           # under a field's comment, indented
+            comments[last] += ' ' + text
+        elif section and row == section_row + 1:                    # the section's comment goes on
+            section, section_row = section + ' ' + text, row
+        else:                                                        # a line of its own: a section
+            section, section_row, last = text, row, None
+    return comments, sections
 
 
 def main_parse(cls, argv, config_file_allowed=True):
     """parse_args for a CLI: print the error (or help) and exit instead of raising."""
     try:
         return parse_args(cls, argv, config_file_allowed)
+    except HelpAsked as e:
+        try:
+            print(e)
+        except BrokenPipeError:         # `--help | head`: the reader has seen enough
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())   # no error at exit's flush
+        sys.exit(0)
     except ConfigError as e:
-        help_asked = any(a in ('-h', '--help') for a in argv)
-        print(str(e) if help_asked else f'error: {e}', file=sys.stdout if help_asked else sys.stderr)
-        sys.exit(0 if help_asked else 2)
+        print(f'error: {e}', file=sys.stderr)
+        sys.exit(2)
 
 
 def split_positionals(cls, argv) -> tuple[list[str], list[str]]:

@@ -46,6 +46,7 @@ log = logging.getLogger(__name__)
 
 ROOT = Path(__file__).resolve().parent.parent
 SUMS_FILE = ROOT / 'data' / 'pushkin' / 'SHA256SUMS'       # the pinned file list, with hashes
+BESIDE_DIR = ROOT.parent / 'shared' / 'data' / 'pushkin'    # a corpus folder beside the checkout
 CACHE_DIR = ROOT / 'data' / 'pushkin' / 'raw'               # where a download goes
 UPSTREAM_COMMIT = '4509680428729da225a73a22008133660f92bb7e'
 # {folder} is 'prose' or 'poems'; upstream keeps each author in a subfolder of those
@@ -63,9 +64,9 @@ class CorpusNotFound(FileNotFoundError):
 def how_to_provide() -> str:
     cache = CACHE_DIR.relative_to(ROOT) if CACHE_DIR.is_relative_to(ROOT) else CACHE_DIR
     return (f'Provide the Pushkin corpus in one of these ways: pass --src DIR (a folder with prose/ '
-            f'and poems/ as listed in data/pushkin/SHA256SUMS), set ${ENV_VAR}=DIR, or put the files '
-            f'into {cache}/ (prose/..., poems/...); when online, they are downloaded there '
-            f'automatically from {RAW_URL.split("/{")[0]}')
+            f'and poems/ as listed in data/pushkin/SHA256SUMS), set ${ENV_VAR}=DIR, put the folder at '
+            f'{BESIDE_DIR} (../shared/data/pushkin beside the checkout), or put the files into {cache}/; '
+            f'when online, they are downloaded there automatically from {RAW_URL.split("/{")[0]}')
 
 
 # -----------------------------------------------------------------------------
@@ -246,7 +247,9 @@ def read_works(folder) -> list[Work]:
         except ValueError as e:
             raise ValueError(f'{p}: {e}') from None
         rel = p.relative_to(folder).as_posix()
-        log.info('%-60s %-6s %8d of %8d characters kept', rel, encoding, len(text), len(decode_bytes(raw)[0]))
+        # 'after cleaning' can be the larger number: '…' becomes '...' and glued lines get a line break
+        log.info('%-60s %-6s %8d characters read, %8d after cleaning', rel, encoding, len(decode_bytes(raw)[0]),
+                 len(text))
         works.append(Work(p.stem, p.parent.name, rel, text, encoding, hashlib.sha256(raw).hexdigest()))
     return works
 
@@ -360,8 +363,11 @@ def download_corpus(dest=CACHE_DIR, sums=None, url=None) -> Path:
 
 
 def find_corpus(src=None, strict=False) -> Path:
-    """The corpus folder: `src`, else $PUSHKIN_CORPUS, else the local cache, else a fresh download
-    into the cache. A given folder is checked against SHA256SUMS (a warning, an error when strict)."""
+    """The corpus folder, by the one rule every script follows: `src` (their --src or --pushkin_dir),
+    else $PUSHKIN_CORPUS, else ../shared/data/pushkin beside the checkout, else the local cache
+    data/pushkin/raw/, else a fresh download into the cache (see data/pushkin/SHA256SUMS). A folder
+    given or found is checked against SHA256SUMS (a warning, an error when strict); a missing one is
+    a CorpusNotFound whose message says how to provide it."""
     for given, origin in ((src, '--src'), (os.environ.get(ENV_VAR), f'${ENV_VAR}')):
         if given:
             folder = Path(given)
@@ -370,6 +376,9 @@ def find_corpus(src=None, strict=False) -> Path:
                                      f'inside). {how_to_provide()}')
             verify_corpus(folder, strict)
             return folder
+    if _is_corpus_folder(BESIDE_DIR):
+        verify_corpus(BESIDE_DIR, strict)
+        return BESIDE_DIR
     sums = read_sums()
     if all((CACHE_DIR / n).is_file() for n in sums):
         verify_corpus(CACHE_DIR, strict, sums)

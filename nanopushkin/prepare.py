@@ -53,8 +53,8 @@ FORMATS = ('pushkin', 'hashsep')
 class PrepareConfig:
     tokenizer: str = 'char'          # 'char' | 'word' | 'bpe' | 'pretrained:<GPT-2-format folder or hub name>'
     vocab_size: int = 0              # word and bpe only; 0: the default (word 8000, bpe 4096)
-    src: str = ''                    # corpus folder (else $PUSHKIN_CORPUS, cache, download);
-                                     # with format=hashsep: the text file of stories
+    src: str = ''                    # corpus folder ('': $PUSHKIN_CORPUS, ../shared/data/pushkin, data/pushkin/raw,
+                                     # download: corpus.find_corpus); with format=hashsep: the file of stories
     out_root: str = 'data/pushkin'   # the dataset folder goes into out_root/<name>
     format: str = 'pushkin'          # 'pushkin' (prose/ + poems/) | 'hashsep' (stories split by '#'*10)
     plots: bool = False              # write corpus statistics PNGs (Zipf, token ranks, vocab size)
@@ -177,8 +177,10 @@ def prepare_dataset(tokenizer='char', vocab_size=None, src=None, out_root='data/
             raise RuntimeError(f'the {tok.kind} tokenizer produced ids outside 0..{tok.vocab_size - 1}')
         write_atomically(out_dir / f'{split}.bin', lambda f: ids.astype(dtype).tofile(f))
         meta[split] = split_stats(works, ids)
-        log.info('%-5s %2d works %9d chars %9d bytes %9d tokens (%.2f chars/token)', split, len(works),
-                 meta[split]['chars'], meta[split]['bytes'], meta[split]['tokens'],
+        separators = f'{len(works) - 1} end-of-text separator' + ('s' if len(works) != 2 else '')
+        log.info('%-5s %2d works: %d characters of text, %d with the %s that meta.json counts; %d bytes; '
+                 '%d tokens (%.2f characters/token)', split, len(works), sum(len(w.text) for w in works),
+                 meta[split]['chars'], separators, meta[split]['bytes'], meta[split]['tokens'],
                  meta[split]['chars'] / max(1, meta[split]['tokens']))
     if tok.kind == 'word':
         meta['val']['oov_rate'] = tok.oov_rate(eot.join(w.text for w in val))

@@ -60,9 +60,12 @@ class StyleConfig:
     # score
     text: str = ''                              # score this text (instead of a FILE)
     # train
-    pushkin_dir: str = ''                       # '' = corpus.find_corpus(): $PUSHKIN_CORPUS, cache, download
+    pushkin_dir: str = ''                       # '': found by corpus.find_corpus's rule, as --src elsewhere
     contrast_dir: str = '../shared/data/contrast'  # <Author>/{prose,poems}/*.txt, the same layout
-    results_dir: str = 'results/style'          # metrics.json and histogram.png of the held-out works
+    results_dir: str = ''                       # metrics.json and histogram.png of the held-out works
+                                                # ('': out-style/, a scratch folder git ignores)
+    commit_results: bool = False                # with results_dir '': write into results/style/, the
+                                                # committed figures the docs quote
     method: str = 'logreg'                      # 'logreg' | 'nb': which model the saved meter uses
     epochs: int = 5                             # logistic regression: passes over the training passages
     batch_size: int = 64                        # logistic regression: passages per Adam step
@@ -623,8 +626,10 @@ def train_meter(cfg: StyleConfig, log=print) -> dict:
         raise ValueError(f"--method must be 'logreg' or 'nb', got {cfg.method!r}")
     if Path(cfg.meter).is_dir():
         raise ValueError(f'--meter={cfg.meter} is a folder; give the path of the file to save the meter to')
+    # a learner's run is a scratch run: the committed figures change only when asked to
+    results = Path(cfg.results_dir or ('results/style' if cfg.commit_results else 'out-style'))
     check_writable_folder(Path(cfg.meter).parent, f'the meter (--meter={cfg.meter})')
-    check_writable_folder(cfg.results_dir, f'metrics.json and histogram.png (--results_dir={cfg.results_dir})')
+    check_writable_folder(results, f'metrics.json and histogram.png (--results_dir={results})')
     t0 = time.time()
     splits = read_authors(cfg.pushkin_dir, cfg.contrast_dir)
     data = {split: labelled_passages(splits, split, cfg.max_passages) for split in (0, 1)}
@@ -667,11 +672,12 @@ def train_meter(cfg: StyleConfig, log=print) -> dict:
                   'held_out': metrics['models'][cfg.method]['held_out']}
     saved.save(cfg.meter)
     log(f'\nsaved the {cfg.method} meter to {cfg.meter} ({time.time() - t0:.1f}s in all)')
-    results = Path(cfg.results_dir)
     (results / 'metrics.json').write_text(json.dumps(metrics, ensure_ascii=False, indent=1), encoding='utf-8')
     if cfg.plot:
         plot_histogram(held_out_probs, results / 'histogram.png', cfg.method)
-        log(f'wrote {results / "metrics.json"} and {results / "histogram.png"}')
+    scratch = '' if cfg.results_dir or cfg.commit_results else \
+        ' (a scratch folder; --commit_results=True replaces the committed results/style/ figures)'
+    log(f'wrote {results / "metrics.json"}' + (f' and {results / "histogram.png"}' if cfg.plot else '') + scratch)
     return metrics
 
 

@@ -11,7 +11,7 @@ Read `train`, `train_loop` and `train_step` first: they are the whole idea, in t
      best.pt (the lowest val loss, for sampling);
   3. at the end: a last evaluation and checkpoint, the loss-curve picture, a summary dict.
 The class Run below them holds what the loop works with; a first reading can skip everything after
-it (device and thread choice, the memory estimate, the plot).
+it (device choice, the memory estimate, the plot) and nanopushkin/threads.py (the CPU thread count).
 
 Resuming continues the same curve exactly (on the CPU): the checkpoint holds the optimizer and the
 random-number states of torch and of the batch sampler, so N iterations straight and N/2 + N/2 with a
@@ -44,6 +44,7 @@ from matplotlib.figure import Figure  # no pyplot: no window, no global state
 from torch.nn.parallel import DistributedDataParallel as DDP
 from tqdm import tqdm
 
+from nanopushkin import threads
 from nanopushkin.checkpoint import locked, model_from_checkpoint, read_checkpoint, read_log, restart_log, \
     save_checkpoint
 from nanopushkin.config import TrainConfig
@@ -122,7 +123,7 @@ def train_loop(run) -> dict:
 def train_step(run, lr):
     """Forward and backward over the micro-batches of one iteration, without changing the weights;
     returns the mean loss, a tensor on the device (reading it waits for the GPU)."""
-    run.step_started = time.time()
+    run.step_started = threads.clock()
     for group in run.optimizer.param_groups:  # Muon's matrices: the same schedule from their own peak
         group['lr'] = lr * run.config.muon_lr / run.config.learning_rate if group.get('muon') else lr
     loss_sum = torch.zeros((), device=run.device)
@@ -222,8 +223,8 @@ class Run:
         self.scaler = torch.amp.GradScaler(self.device_type, enabled=self.dtype == torch.float16)
         # the batch sampler's own generator: its state goes into checkpoints (rank r draws other text)
         self.generator = torch.Generator().manual_seed(config.seed + self.rank)
-        if self.device_type == 'cpu':
-            choose_threads(self)
+        # on the CPU: the faster of 1 and all threads, checked again while training (nanopushkin/threads.py)
+        self.thread_choice = threads.choose_threads(self) if self.device_type == 'cpu' else None
         self.model = self.raw_model  # what the loop calls; raw_model is what is saved and evaluated
         if config.compile:
             self.say('compiling the model (takes a minute)...')
@@ -280,17 +281,16 @@ class Run:
             self.say(f'data: {config.data_dir} ({self.dataset.meta["tokenizer"]}, vocab {self.dataset.vocab_size});'
                      f' {self.tokens_per_iter:,} tokens per iteration; unigram baseline {self.baseline:.3f} bits/char')
             if config.expected_val_bits_per_char is not None:  # a known-good number: far off means broken
+                planned = None if config.max_seconds > 0 else self.total_iters() * self.tokens_per_iter
                 self.say(f'this config is expected to reach about {config.expected_val_bits_per_char:.3f} '
-                         'bits/char on the default data')
+                         f'bits/char on the default data{budget_note(config, planned, "is set to train on")}')
             self.say('memory estimate: ' + ' + '.join(f'{k} {format_bytes(v)}' for k, v in memory.items()
                                                       if k != 'total') + f' = {format_bytes(memory["total"])}')
-        # the bar's total is the iterations that will run, when they are known: not under a time budget
-        total_iters = config.max_iters
-        if config.max_tokens > 0:
-            total_iters = min(total_iters, math.ceil(config.max_tokens / self.tokens_per_iter))
-        self.progress = tqdm(total=None if config.max_seconds > 0 else total_iters, initial=self.state.iter_num,
+        # the bar's total is the iterations that will run, when they are known: not under a time budget;
+        # its right end is the progress line of log_step (loss, tokens/s, time left)
+        self.progress = tqdm(total=None if config.max_seconds > 0 else self.total_iters(), initial=self.state.iter_num,
                              disable=not (self.master and config.progress and not config.eval_only),
-                             unit='it', dynamic_ncols=True)
+                             bar_format='{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed}{postfix}]', dynamic_ncols=True)
 
     # --- what the loop calls
 
@@ -302,7 +302,14 @@ class Run:
         self.scaler.step(self.optimizer)
         self.scaler.update()
         self.optimizer.zero_grad(set_to_none=True)
-        self.train_seconds += time.time() - self.step_started
+        step_seconds = threads.clock() - self.step_started
+        self.train_seconds += step_seconds
+        if self.thread_choice is not None:
+            count, message = self.thread_choice.step_done(step_seconds)
+            if count != torch.get_num_threads():
+                torch.set_num_threads(count)
+            if message:
+                self.say(message)
         self.state.iter_num += 1
         self.state.tokens_seen += self.tokens_per_iter
         self.window_tokens += self.tokens_per_iter
@@ -318,10 +325,11 @@ class Run:
         self.log({'event': 'train', 'iter': self.state.iter_num, 'tokens': self.state.tokens_seen,
                   'elapsed': round(self.elapsed(), 3), 'loss': loss_value, 'lr': lr,
                   'tokens_per_sec': round(tokens_per_sec, 1)})
-        self.progress.set_postfix(loss=f'{loss_value:.4f}', tok_per_s=f'{tokens_per_sec:,.0f}')
+        left = self.seconds_left(tokens_per_sec)
+        speed = f'{tokens_per_sec:,.0f} tokens/s' + (f', {format_duration(left)} left' if left is not None else '')
+        self.progress.set_postfix_str(f'loss {loss_value:.4f}, {speed}')
         if not self.config.progress:
-            self.say(f'iter {self.state.iter_num}: loss {loss_value:.4f}, lr {lr:.2e}, '
-                     f'{tokens_per_sec:,.0f} tokens/s')
+            self.say(f'iter {self.state.iter_num}: loss {loss_value:.4f}, lr {lr:.2e}, {speed}')
 
     def evaluate(self, final=False):
         """Measure and log; write best.pt when val loss improved, ckpt.pt (the latest state) always
@@ -380,10 +388,7 @@ class Run:
         if self.master and self.config.plot:
             plot_log(self.out_dir, self.baseline)
         if self.master and summary['val_bits_per_char'] is not None:
-            reached = f'val {summary["val_bits_per_char"]:.3f} bits/char'
-            expected = self.config.expected_val_bits_per_char
-            self.say(reached if expected is None else
-                     f'{reached}; this config is expected to reach about {expected:.3f} on the default data')
+            self.say(result_line(summary['val_bits_per_char'], self.baseline, self.config, state.tokens_seen))
         return summary
 
     def evaluate_only(self) -> dict:
@@ -408,6 +413,27 @@ class Run:
             dist.broadcast(value, src=0)
             used = value.item()
         return used
+
+    def total_iters(self) -> int:
+        """The iterations this run will have done at the end (max_iters, or fewer under max_tokens);
+        a max_seconds budget may stop it sooner."""
+        total = self.config.max_iters
+        if self.config.max_tokens > 0:
+            total = min(total, math.ceil(self.config.max_tokens / self.tokens_per_iter))
+        return total
+
+    def seconds_left(self, tokens_per_sec) -> float | None:
+        """The time to the end of the run at the current speed: the iterations left at the last
+        window's tokens/s, plus the share of evaluations and saving seen so far in this session (a
+        max_seconds budget caps it). None before a speed is known."""
+        if tokens_per_sec <= 0 or self.train_seconds <= 0:
+            return None
+        iters_left = max(0, self.total_iters() - self.state.iter_num)
+        overhead = max(1.0, (time.time() - self.start_time) / self.train_seconds)   # wall / training time
+        left = iters_left * self.tokens_per_iter / tokens_per_sec * overhead
+        if self.config.max_seconds > 0:
+            left = min(left, max(0.0, self.config.max_seconds - self.elapsed()))
+        return left
 
     def finished(self) -> bool:
         """Out of iterations, tokens or time?"""
@@ -437,7 +463,7 @@ class Run:
 
 
 # -----------------------------------------------------------------------------
-# checks and choices made before training: config, out_dir, device, number type, processes, threads
+# checks and choices made before training: config, out_dir, device, number type, processes
 
 
 def check_config(config: TrainConfig):
@@ -512,40 +538,6 @@ def start_distributed(device: str):
         device = f'cuda:{int(os.environ["LOCAL_RANK"])}'
         torch.cuda.set_device(device)
     return dist.get_rank(), dist.get_world_size(), device
-
-
-def choose_threads(run):
-    """CPU threads for the run: --threads when given, else the faster of one thread and all of them,
-    timed on a few forward/backward passes (more threads lose when another process holds a core,
-    and tiny models lose to the threads' overhead). The timing changes no weight or random state."""
-    if run.config.threads > 0:
-        torch.set_num_threads(run.config.threads)
-        return
-    candidates = sorted({1, torch.get_num_threads()})
-    if len(candidates) == 1:
-        return
-    times = {threads: seconds_per_step(run, threads) for threads in candidates}
-    best = min(times, key=times.get)
-    torch.set_num_threads(best)
-    run.say(f'threads: {best} (timed ' + ', '.join(f'{n}: {1000 * t:.1f} ms/step' for n, t in times.items())
-            + '; --threads=N to choose)')
-
-
-def seconds_per_step(run, threads, repeats=3) -> float:
-    """The fastest of a few forward/backward passes with `threads` threads (the first warms up)."""
-    torch.set_num_threads(threads)
-    generator = torch.Generator().manual_seed(0)  # not the run's batch sampler
-    times = []
-    with torch.random.fork_rng(devices=[]):  # dropout's draws are given back
-        for _ in range(repeats + 1):
-            start = time.perf_counter()
-            x, y = run.dataset.get_batch('train', run.config.batch_size, run.config.block_size, generator)
-            with run.autocast:
-                _, loss = run.raw_model(x, y)
-            loss.backward()
-            times.append(time.perf_counter() - start)
-    run.optimizer.zero_grad(set_to_none=True)
-    return min(times[1:])
 
 
 # -----------------------------------------------------------------------------
@@ -712,6 +704,14 @@ def check_memory(model, config: TrainConfig, device):
                          '(or --gradient_checkpointing=True)')
 
 
+def format_duration(seconds: float) -> str:
+    """'45 s', '12 min', '2 h 05 min': as precise as a time left can be."""
+    if seconds < 90:
+        return f'{seconds:.0f} s'
+    minutes = round(seconds / 60)
+    return f'{minutes} min' if minutes < 90 else f'{minutes // 60} h {minutes % 60:02d} min'
+
+
 def format_bytes(n: float) -> str:
     for unit in ('B', 'KB', 'MB', 'GB'):
         if n < 1024 or unit == 'GB':
@@ -764,6 +764,35 @@ def plot_log(out_dir, baseline_bits_per_char=None):
     ax_bpc.set(xlabel='iteration', ylabel='bits per character', title='validation')
     ax_bpc.legend()
     fig.savefig(Path(out_dir) / 'loss.png', dpi=100)
+
+
+def result_line(reached, baseline, config: TrainConfig, tokens_seen) -> str:
+    """The trainer's last line: the held-out bits/char beside the unigram baseline (a model that
+    ignores the context; above it, something is wrong) and beside what the config is expected to
+    reach, saying when that figure is for a longer budget than this run trained."""
+    if reached >= baseline:
+        line = (f'val {reached:.3f} bits/char, not below the {baseline:.3f} of the unigram baseline (a model that '
+                'ignores the context): this run trained too little, or something is broken')
+    else:
+        line = f'val {reached:.3f} bits/char (unigram baseline {baseline:.3f})'
+    expected = config.expected_val_bits_per_char
+    if expected is None:
+        return line
+    return (line + f'; this config is expected to reach about {expected:.3f} on the default data'
+            + budget_note(config, tokens_seen, 'trained on'))
+
+
+def budget_note(config: TrainConfig, tokens, verb) -> str:
+    """' after its full budget of N training tokens; this run <verb> M' when the config's expected
+    figure was measured after another number of tokens than `tokens` (None: not known), else ''."""
+    full = config.expected_after_tokens
+    if not full or tokens is None or tokens == full:
+        return ''
+    return f' after its full budget of {format_tokens(full)} training tokens; this run {verb} {format_tokens(tokens)}'
+
+
+def format_tokens(n: int) -> str:
+    return f'{n / 1e6:.1f}M' if n >= 100_000 else f'{n:,}'
 
 
 def summarize(last_eval, best_val_loss, iter_num, tokens_seen, elapsed, tokens_per_sec, model, out_dir):

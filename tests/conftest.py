@@ -3,6 +3,7 @@ of it for fast tests, and a local web server for the download tests (no test tou
 import contextlib
 import csv
 import http.server
+import subprocess
 import sys
 import threading
 import time
@@ -87,6 +88,21 @@ def char_dataset(tiny_corpus_dir, tmp_path_factory):
     tiny corpus."""
     from nanopushkin.prepare import prepare_dataset
     return prepare_dataset('char', src=tiny_corpus_dir, out_root=tmp_path_factory.mktemp('data'))
+
+
+def files_git_would_commit(folder) -> list[str]:
+    """The files under `folder`, taken as a checkout's root, that the repository's .gitignore does
+    not ignore: what a command run there would add to `git status`."""
+    written = sorted(p.relative_to(folder).as_posix() for p in Path(folder).rglob('*') if p.is_file())
+    ignored = subprocess.run(['git', 'check-ignore', '--no-index', '--stdin'], cwd=ROOT, input='\n'.join(written),
+                             capture_output=True, text=True).stdout.splitlines()
+    return sorted(set(written) - set(ignored))
+
+
+@pytest.fixture
+def committable():
+    """files_git_would_commit, for the tests of commands that must leave a checkout clean."""
+    return files_git_would_commit
 
 
 class FileServer(http.server.ThreadingHTTPServer):

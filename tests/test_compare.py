@@ -3,6 +3,7 @@ resuming finished runs, and failed runs reported without stopping the others."""
 import dataclasses
 import json
 import math
+import os
 import shutil
 import subprocess
 import sys
@@ -324,15 +325,16 @@ def test_extra_metric_columns_and_a_failing_metric(comparison, monkeypatch):
     assert '| chars scored |' in header
 
 
-def test_quick_smoke_run_of_every_architecture(tiny_corpus_dir, tmp_path):
+def test_quick_smoke_run_of_every_architecture(tiny_corpus_dir, tmp_path, committable):
     """`python compare.py --quick`, exactly as documented (all five configs, the default sizes, a
-    160k-token budget each), on the tiny corpus: every run finishes and every report file is written."""
-    argv = ['--quick', f'--src={tiny_corpus_dir}', f'--data_root={tmp_path / "data"}',
-            f'--results_dir={tmp_path / "results"}']
-    result = subprocess.run([sys.executable, 'compare.py'] + argv, cwd=ROOT, capture_output=True, text=True,
-                            timeout=600)
+    160k-token budget each), on the tiny corpus found by the corpus rule ($PUSHKIN_CORPUS here), from a
+    folder laid out like a checkout: every run finishes, every report file is written, and everything
+    it writes is in folders that git ignores (out-quick/, data/pushkin/char/), nothing in results/."""
+    env = {**os.environ, 'PUSHKIN_CORPUS': str(tiny_corpus_dir)}
+    result = subprocess.run([sys.executable, str(ROOT / 'compare.py'), '--quick'], cwd=tmp_path, env=env,
+                            capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
-    folder = tmp_path / 'results' / 'char-quick'
+    folder = tmp_path / 'out-quick' / 'char-quick'
     for name in ('results.md', 'results.json', 'curves.png', 'samples.md'):
         assert (folder / name).stat().st_size > 0, name
     results = json.loads((folder / 'results.json').read_text(encoding='utf-8'))
@@ -340,6 +342,18 @@ def test_quick_smoke_run_of_every_architecture(tiny_corpus_dir, tmp_path):
     for row in results['runs']:
         assert row['status'] == 'done', row
         assert row['val_bits_per_char'] < results['unigram_bits_per_char']['char'] + 1.0, row
+    assert (tmp_path / 'data' / 'pushkin' / 'char' / 'meta.json').is_file() and committable(tmp_path) == []
+
+
+def test_a_missing_corpus_is_one_line_not_a_traceback(tmp_path):
+    """`python compare.py --quick` when the corpus is not where the rule looks: one line that says
+    how to provide it (it used to end in a CorpusNotFound traceback)."""
+    env = {**os.environ, 'PUSHKIN_CORPUS': str(tmp_path / 'nowhere')}
+    result = subprocess.run([sys.executable, str(ROOT / 'compare.py'), '--quick', '--archs=linear'], cwd=tmp_path,
+                            env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1 and 'Traceback' not in result.stderr
+    assert result.stderr.startswith(f'error: $PUSHKIN_CORPUS {tmp_path / "nowhere"} is not a corpus folder')
+    assert len(result.stderr.strip().splitlines()) == 1 and '--src' in result.stderr
 
 
 def test_reference_rows_score_held_out_text_like_the_runs(comparison):

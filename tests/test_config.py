@@ -1,11 +1,17 @@
 """The one config system: config files, --key=value / --key value overrides, clear errors."""
 import dataclasses
+import re
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
-from nanopushkin.config import ConfigError, TrainConfig, parse_args
+from nanopushkin.config import ConfigError, TrainConfig, field_comments, main_parse, parse_args
 from nanopushkin.models import MODELS, model_args_from_config, model_hyperparameters
 from nanopushkin.models.gpt import GPTConfig
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_defaults_and_overrides_both_forms():
@@ -95,3 +101,57 @@ def test_one_set_of_model_defaults():
     cfg = TrainConfig(model='gpt', n_layer=2)
     assert model_hyperparameters(cfg)['n_layer'] == 2
     assert model_hyperparameters(cfg)['n_head'] == GPTConfig(vocab_size=1).n_head
+
+
+def test_help_explains_each_key_with_the_comment_beside_it(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main_parse(TrainConfig, ['--help'])
+    out = capsys.readouterr().out
+    assert exit_.value.code == 0 and out.startswith('options (--key=value or --key value), with the defaults:')
+    lines = out.splitlines()
+    # the comment beside the field in nanopushkin/config.py, the section comment above its group
+    assert any(re.fullmatch(r"  --out_dir='out' +checkpoints, log.jsonl and loss curve go here", line) for line in lines)
+    assert any(re.fullmatch(r'  --grad_clip=1.0 +0 disables clipping', line) for line in lines)
+    assert 'system' in lines and '  --seed=1337' in lines
+    # a section comment of two lines is one heading
+    assert any(line.startswith('optimizer, warmup + cosine decay: AdamW for every weight') and
+               line.endswith('gains and biases (nanopushkin/optim.py)') for line in lines)
+    assert len([line for line in lines if line.startswith('  --')]) == len(dataclasses.fields(TrainConfig))
+
+
+def test_help_with_a_config_file_shows_its_values(tmp_path):
+    # through the real command: the values config/lstm.py sets, and an override, beside the defaults
+    result = subprocess.run([sys.executable, 'train.py', 'config/lstm.py', '--max_iters=50', '--help'], cwd=ROOT,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0 and result.stderr == ''
+    lines = result.stdout.splitlines()
+    assert lines[0] == 'options (--key=value or --key value), with the values of config/lstm.py and the command line:'
+    assert any(re.fullmatch(r"  --model='lstm' +\(default 'gpt'\) 'linear' \| 'rnn' \| 'gru' \| 'lstm' \| 'gpt'", line)
+               for line in lines)
+    assert any(re.fullmatch(r'  --n_hidden=384 +\(default None\) RNN/GRU/LSTM state size.*', line) for line in lines)
+    assert any(re.fullmatch(r'  --max_iters=50 +\(default 2000\)', line) for line in lines)
+
+
+@dataclasses.dataclass
+class Documented:
+    # reading
+    src: str = '#'                   # where the text is;
+                                     # a second line of the comment
+    limit: int = 3
+    # writing
+    out: str = 'x'  # where it goes
+
+
+def test_help_reads_sections_and_continued_comments_and_copes_without_source():
+    comments, sections = field_comments(Documented)
+    assert comments == {'src': 'where the text is; a second line of the comment', 'out': 'where it goes'}
+    assert sections == {'src': 'reading', 'out': 'writing'}
+    with pytest.raises(ConfigError) as e:
+        parse_args(Documented, ['--limit=4', '--help'])
+    assert [re.sub(' +', ' ', line) for line in str(e.value).splitlines()[1:]] == [
+        '', 'reading', " --src='#' where the text is; a second line of the comment", ' --limit=4 (default 3)',
+        '', 'writing', " --out='x' where it goes"]
+    made = dataclasses.make_dataclass('Made', [('n', int, dataclasses.field(default=3))])
+    assert field_comments(made) == ({}, {})
+    with pytest.raises(ConfigError, match=r'(?s)with the defaults:\n  --n=3$'):
+        parse_args(made, ['-h'])

@@ -199,14 +199,37 @@ def test_find_corpus_src_then_env(tiny_corpus_dir, tmp_path, monkeypatch):
         corpus.find_corpus(tmp_path)
 
 
+def test_the_one_rule_for_finding_the_corpus(tiny_corpus_dir, tmp_path, monkeypatch):
+    """--src, else $PUSHKIN_CORPUS, else ../shared/data/pushkin beside the checkout, else the cache,
+    else a download: the first that is there wins, and nothing is downloaded when one is."""
+    monkeypatch.delenv(corpus.ENV_VAR, raising=False)
+    monkeypatch.setattr(corpus, 'download_corpus', lambda *args: pytest.fail('downloaded although a corpus is there'))
+    cache = tmp_path / 'raw'
+    for name in corpus.read_sums():                 # a complete cache (empty files: never read here)
+        (cache / name).parent.mkdir(parents=True, exist_ok=True)
+        (cache / name).write_bytes(b'')
+    monkeypatch.setattr(corpus, 'CACHE_DIR', cache)
+    monkeypatch.setattr(corpus, 'BESIDE_DIR', tmp_path / 'no' / 'shared')
+    assert corpus.find_corpus() == cache
+    monkeypatch.setattr(corpus, 'BESIDE_DIR', tiny_corpus_dir)
+    assert corpus.find_corpus() == tiny_corpus_dir
+    other = tmp_path / 'other'
+    (other / 'prose').mkdir(parents=True)
+    monkeypatch.setenv(corpus.ENV_VAR, str(other))
+    assert corpus.find_corpus() == other
+    assert corpus.find_corpus(tiny_corpus_dir) == tiny_corpus_dir
+
+
 def test_offline_without_a_corpus_says_how_to_provide_it(tmp_path, monkeypatch):
     monkeypatch.delenv(corpus.ENV_VAR, raising=False)
+    monkeypatch.setattr(corpus, 'BESIDE_DIR', tmp_path / 'shared')
     monkeypatch.setattr(corpus, 'CACHE_DIR', tmp_path / 'raw')
     monkeypatch.setattr(corpus, 'RAW_URL', 'http://127.0.0.1:9/{folder}/{name}')   # nothing listens there
     with pytest.raises(CorpusNotFound) as e:
         corpus.find_corpus()
     message = str(e.value)
-    assert '--src' in message and corpus.ENV_VAR in message and 'raw' in message
+    assert '--src' in message and corpus.ENV_VAR in message and 'raw' in message and 'shared' in message
+    assert '\n' not in message
 
 
 def test_download_corpus(file_server, tmp_path):

@@ -136,6 +136,32 @@ def test_bad_arguments(kwargs, message, tiny_corpus_dir, tmp_path):
         prepare_dataset(out_root=tmp_path, **kwargs)
 
 
+def test_the_counts_prepare_prints_mean_what_they_say(tmp_path, caplog):
+    # a work whose cleaning makes it longer ('…' becomes '...') and one that cleaning shortens
+    for kind, name, text in (('prose', 'Пиковая дама', 'Александр Пушкин\nПИКОВАЯ ДАМА\n\nИ что же…  Ну…\n'),
+                             ('poems', 'Медный всадник', 'Александр Пушкин\nМЕДНЫЙ ВСАДНИК\n\n   На берегу\n'),
+                             ('poems', 'Сказка о рыбаке и рыбке', 'Александр Пушкин\nСКАЗКА\n\nЖил старик\n'),
+                             ('prose', 'Дубровский', 'Александр Пушкин\nДУБРОВСКИЙ\n\nНесколько лет…\n'),
+                             ('prose', 'Выстрел', 'Александр Пушкин\nВЫСТРЕЛ\n\n' + 'Ну… ' * 30 + '\n')):
+        (tmp_path / 'src' / kind).mkdir(parents=True, exist_ok=True)
+        (tmp_path / 'src' / kind / f'{name}.txt').write_text(text, encoding='utf-8')
+    with caplog.at_level('INFO'):
+        folder = prepare_dataset('char', src=tmp_path / 'src', out_root=tmp_path / 'data')
+    works = {w.path: w for w in corpus.read_works(tmp_path / 'src')}
+    lines = caplog.messages
+    for path, work in works.items():
+        read = len(corpus.decode_bytes((tmp_path / 'src' / path).read_bytes())[0])
+        line = next(m for m in lines if m.startswith(path))
+        assert line.endswith(f'{read} characters read, {len(work.text):8d} after cleaning'), line
+    # cleaning may lengthen a text: the old line said '179 of 147 characters kept' for this one
+    assert len(works['prose/Выстрел.txt'].text) > len('Александр Пушкин\nВЫСТРЕЛ\n\n' + 'Ну… ' * 30 + '\n')
+    meta = json.loads((folder / 'meta.json').read_text(encoding='utf-8'))
+    train_text = sum(len(works[p].text) for p in works if works[p].name in meta['train']['works'])
+    assert meta['train']['chars'] == train_text + 1       # two works: one separator between them
+    assert any(m.startswith(f'train  2 works: {train_text} characters of text, {train_text + 1} with the 1 '
+                            'end-of-text separator that meta.json counts') for m in lines), lines
+
+
 def test_names_and_dtypes():
     assert dataset_name('char') == 'char' and dataset_name('bpe') == 'bpe4096'
     assert dataset_name('word') == 'word8000' and dataset_name('bpe', 1410) == 'bpe1410'

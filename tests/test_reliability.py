@@ -342,8 +342,9 @@ def test_the_result_is_printed_beside_the_expectation(char_dataset, tmp_path, ca
     printed = capsys.readouterr().out
     # said before training starts (so a reader knows the target) and beside the result at the end
     assert printed.index('this config is expected to reach about 2.380 bits/char') < printed.index('iter 0')
-    assert (f'val {summary["val_bits_per_char"]:.3f} bits/char; this config is expected to reach about '
-            '2.380 on the default data') in printed
+    # (no budget stated: the figure is taken as the one for this run)
+    assert f'val {summary["val_bits_per_char"]:.3f} bits/char' in printed.splitlines()[-1]
+    assert printed.splitlines()[-1].endswith('; this config is expected to reach about 2.380 on the default data')
 
 
 def test_a_json_file_given_as_a_checkpoint_is_refused_without_torchs_unsafe_advice(tmp_path):

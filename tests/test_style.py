@@ -3,6 +3,7 @@ slice of the real corpora, the `python style.py` commands, and the repetition me
 import importlib.util
 import json
 import math
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -373,6 +374,22 @@ def test_a_corrupt_meter_file_is_a_one_line_error(tmp_path, capsys):
         assert load_script('style.py').main(['score', '--text', 'Буря мглою ' * 20, f'--meter={bad}']) == 1
         err = capsys.readouterr().err
         assert err.startswith('error: ') and err.count('\n') == 1 and 'python style.py train' in err
+
+
+def test_train_writes_a_scratch_folder_unless_asked_to_commit(corpus_dir, contrast_dir, tmp_path, committable):
+    """`python style.py train` from a folder laid out like a checkout leaves nothing for git (the meter in
+    data/style/, the figures in out-style/); --commit_results=True writes the figures into results/style/."""
+    env = {**os.environ, 'PUSHKIN_CORPUS': str(corpus_dir)}
+    args = [sys.executable, str(ROOT / 'style.py'), 'train', f'--contrast_dir={contrast_dir}', '--max_passages=20',
+            '--epochs=1']
+    result = subprocess.run(args, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / 'data' / 'style' / 'meter.pt').is_file() and (tmp_path / 'out-style' / 'metrics.json').is_file()
+    assert committable(tmp_path) == [] and 'a scratch folder; --commit_results=True' in result.stdout
+    result = subprocess.run(args + ['--commit_results=True'], cwd=tmp_path, env=env, capture_output=True, text=True,
+                            timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert committable(tmp_path) == ['results/style/histogram.png', 'results/style/metrics.json']
 
 
 def test_train_checks_that_it_can_write_before_doing_the_work(tmp_path, monkeypatch, capsys):

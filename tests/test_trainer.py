@@ -3,8 +3,10 @@ atomic checkpoints, the log and the plot, the data helpers, and clear errors."""
 import json
 import math
 import os
+import re
 import subprocess
 import sys
+import time
 from collections import Counter
 from dataclasses import replace
 from pathlib import Path
@@ -13,11 +15,13 @@ import numpy as np
 import pytest
 import torch
 
-from nanopushkin.config import TrainConfig
+from nanopushkin.config import TrainConfig, parse_args
 from nanopushkin.data import Dataset, bits_per_char, prepare_command, unigram_bits_per_char
 from nanopushkin.models import MODEL_TYPES
 from nanopushkin.checkpoint import find_checkpoint, load_checkpoint, save_checkpoint
-from nanopushkin.trainer import estimate_memory, get_lr, train
+from nanopushkin import threads
+from nanopushkin.threads import ThreadChoice
+from nanopushkin.trainer import Run, RunState, estimate_memory, format_duration, get_lr, result_line, train
 
 ROOT = Path(__file__).resolve().parent.parent
 # small enough for any of the five models to run a few iterations in well under a second
@@ -72,6 +76,11 @@ def test_config_file_trains_through_cli(model, char_dataset, tmp_path):
     result = run_cli([f'config/{model}.py', *cli_args(options)])
     assert result.returncode == 0, result.stderr
     assert 'parameters' in result.stdout and 'memory estimate' in result.stdout
+    # the config's expected figure is for its full budget, not for these 3 iterations
+    budget = parse_args(TrainConfig, [f'config/{model}.py']).expected_after_tokens
+    assert result.stdout.splitlines()[-1].endswith(
+        f'after its full budget of {budget / 1e6:.1f}M training tokens; this run trained on '
+        f'{3 * TINY["batch_size"] * TINY["block_size"]}')
     log = read_log(out_dir)
     assert [r['iter'] for r in log if r['event'] == 'eval'] == [0, 2, 3]
     assert log[-1]['event'] == 'done' and log[-1]['iters'] == 3
@@ -152,6 +161,122 @@ def test_training_lowers_the_loss_and_keeps_the_best(char_dataset, tmp_path, one
     (tmp_path / 'best.pt').unlink()
     model, _, checkpoint = load_checkpoint(tmp_path)
     assert checkpoint['iter_num'] == 30 and not model.training
+
+
+# -----------------------------------------------------------------------------
+# the thread count follows the machine's load
+
+
+def drive(choice, seconds_by_threads, steps):
+    """Feed `choice` the step times a machine would give: seconds_by_threads(step, threads).
+    Returns the thread count of every step and the lines printed."""
+    counts, said, threads_now = [], [], choice.threads
+    for step in range(steps):
+        counts.append(threads_now)
+        threads_now, message = choice.step_done(seconds_by_threads(step, threads_now))
+        said += [message] if message else []
+    return counts, said
+
+
+def test_threads_fall_back_when_steps_collapse_and_come_back_later():
+    # two threads take 0.1 s a step until step 10, then another program takes a core: 0.8 s with two,
+    # 0.3 s with one; from step 400 the machine is idle again
+    def machine(step, threads):
+        if 10 <= step < 400:
+            return 0.8 if threads == 2 else 0.3
+        return 0.1 if threads == 2 else 0.15
+    counts, said = drive(ThreadChoice([1, 2], 2, recheck_seconds=60.0), machine, 700)
+    # the collapse is seen after 2 slow steps (the median of 3), the trial runs 4 steps with 1 thread
+    assert counts[:12] == [2] * 12 and counts[12:16] == [1] * 4
+    assert said[0] == ('threads: 2 -> 1 (training steps took 800.0 ms with 2, 300.0 ms with 1: the '
+                       "machine's load changed; --threads=N to fix the count)")
+    # while the load lasts, the periodic trials of 2 threads lose and 1 thread stays
+    assert set(counts[16:400]) == {1, 2} and counts[16:400].count(2) < 20
+    # once idle, the next periodic trial (60 s of steps later) switches back to two threads
+    assert counts[-1] == 2 and said[1].startswith('threads: 1 -> 2') and len(said) == 2
+
+
+def test_a_trial_that_is_not_faster_keeps_the_count():
+    counts, said = drive(ThreadChoice([1, 2], 2, recheck_seconds=1.0), lambda step, n: 0.1 if n == 2 else 0.105, 40)
+    assert said == [] and counts.count(1) == 4 * (counts.count(1) // 4) > 0   # whole trials, then back
+    assert counts[-1] == 2
+
+
+def test_the_thread_check_switches_during_a_run_without_changing_the_curve(char_dataset, tmp_path, monkeypatch,
+                                                                           capsys):
+    # a fake clock: each reading advances by what the current thread count costs; after the start
+    # (the first timing reads it 16 times) two threads become slow, as when another program starts
+    readings = []
+
+    def fake_clock():
+        slow = len(readings) >= 16 + 2 * 4
+        readings.append({1: 0.3, 2: 0.8 if slow else 0.1}[torch.get_num_threads()])
+        return sum(readings)
+
+    monkeypatch.setattr(threads, 'clock', fake_clock)
+    set_num_threads = torch.set_num_threads
+    set_num_threads(2)                      # two cores to choose from
+    try:
+        train(tiny_config(char_dataset, tmp_path / 'auto', model='lstm', max_iters=12, dropout=0.1))
+    finally:
+        set_num_threads(1)
+    printed = capsys.readouterr().out
+    assert 'threads: 2 (timed 1: 300.0 ms/step, 2: 100.0 ms/step' in printed
+    assert 'threads: 2 -> 1 (training steps took 800.0 ms with 2, 300.0 ms with 1' in printed
+    monkeypatch.undo()
+    train(tiny_config(char_dataset, tmp_path / 'fixed', model='lstm', max_iters=12, dropout=0.1, threads=1))
+    assert curve(read_log(tmp_path / 'auto')) == curve(read_log(tmp_path / 'fixed'))
+
+
+# -----------------------------------------------------------------------------
+# the progress line: tokens/s and the time left
+
+
+def run_at(config, iter_num, wall_seconds, train_seconds, tokens_per_iter=100):
+    """A Run's bookkeeping as it stands `wall_seconds` after its start, without a model."""
+    run = object.__new__(Run)
+    run.config, run.tokens_per_iter, run.train_seconds = config, tokens_per_iter, train_seconds
+    run.state = RunState(iter_num=iter_num, tokens_seen=iter_num * tokens_per_iter)
+    run.start_time = time.time() - wall_seconds
+    return run
+
+
+def test_time_left_counts_the_iterations_left_at_the_current_speed():
+    # 50 of 100 iterations done, 1000 tokens/s: 50 x 100 tokens take 5 s of steps; the wall clock ran
+    # twice the training time (evaluations, saving), so about 10 s are left
+    assert run_at(TrainConfig(max_iters=100), 50, 20, 10).seconds_left(1000) == pytest.approx(10, rel=0.01)
+    # a token budget that ends the run at iteration 60
+    assert run_at(TrainConfig(max_iters=100, max_tokens=6000), 50, 20, 10).seconds_left(1000) == \
+        pytest.approx(2, rel=0.01)
+    # a time budget caps it; no speed yet, no estimate
+    assert run_at(TrainConfig(max_iters=100, max_seconds=25), 50, 20, 10).seconds_left(1000) == \
+        pytest.approx(5, abs=0.1)
+    assert run_at(TrainConfig(), 0, 1, 0).seconds_left(0) is None
+    assert [format_duration(s) for s in (0.4, 45, 600, 5400, 7500)] == ['0 s', '45 s', '10 min', '1 h 30 min',
+                                                                        '2 h 05 min']
+
+
+def test_the_progress_line_says_tokens_per_second_and_the_time_left(char_dataset, tmp_path, capsys):
+    train(tiny_config(char_dataset, tmp_path, max_iters=4, log_interval=2))
+    lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith('iter') and 'lr' in line]
+    assert [line.split(':')[0] for line in lines] == ['iter 2', 'iter 4']
+    assert all(re.search(r'loss [0-9.]+, lr [0-9.e+-]+, [0-9,]+ tokens/s, [0-9]+ (s|min) left$', line)
+               for line in lines), lines
+    assert lines[-1].endswith(', 0 s left')
+
+
+def test_the_last_line_compares_with_the_unigram_baseline_and_the_configs_budget():
+    config = TrainConfig(expected_val_bits_per_char=2.456, expected_after_tokens=5_808_128)
+    # --max_iters=50 of config/lstm.py: above the unigram line, and a figure for a longer run
+    assert result_line(4.845, 4.832, config, 51_200) == (
+        'val 4.845 bits/char, not below the 4.832 of the unigram baseline (a model that ignores the context): '
+        'this run trained too little, or something is broken; this config is expected to reach about 2.456 on '
+        'the default data after its full budget of 5.8M training tokens; this run trained on 51,200')
+    # the full budget: the comparison stands as it is
+    assert result_line(2.47, 4.832, config, 5_808_128) == (
+        'val 2.470 bits/char (unigram baseline 4.832); this config is expected to reach about 2.456 on the '
+        'default data')
+    assert result_line(2.47, 4.832, TrainConfig(), 100) == 'val 2.470 bits/char (unigram baseline 4.832)'
 
 
 def test_learning_rate_schedule():
