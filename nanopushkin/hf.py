@@ -37,6 +37,7 @@ import torch
 from nanopushkin import hub, safetensors
 from nanopushkin.checkpoint import load_checkpoint
 from nanopushkin.config import main_parse
+from nanopushkin.models import shapes_only
 from nanopushkin.models.gpt import GPT, GPTConfig
 from tokenizer import BPETokenizer
 
@@ -294,7 +295,7 @@ def from_pretrained(name_or_folder, dropout=0.0) -> tuple[GPT, BPETokenizer]:
                          f'{config.vocab_size} (vocab_size in {hub.CONFIG_FILE}): they do not belong together')
     files = hub.weight_files(folder)
     check_tensors({name: info for path in files for name, info in read_shapes(path).items()}, config, folder)
-    with torch.device('meta'):     # the model's structure without memory for its weights
+    with shapes_only():            # the model's structure without memory for its weights
         model = GPT(config)
     # assign: the loaded tensors become the parameters, no copy into freshly allocated ones
     model.load_state_dict(state_dict_from_hf(read_tensors(files), folder), assign=True)

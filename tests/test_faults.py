@@ -15,7 +15,7 @@ import torch
 
 import train as train_cli
 from nanopushkin import compare as cmp
-from nanopushkin.checkpoint import save_checkpoint
+from nanopushkin.checkpoint import load_checkpoint, save_checkpoint
 from nanopushkin.config import TrainConfig
 from nanopushkin.trainer import train
 
@@ -160,3 +160,118 @@ def test_a_batch_that_cannot_fit_in_memory_is_refused_before_the_first_step(char
         train(tiny_config(char_dataset, tmp_path / 'absurd', batch_size=10_000_000, block_size=128))
     assert time.monotonic() - start < 10
     assert not list((tmp_path / 'absurd').glob('*.pt'))
+
+
+# -----------------------------------------------------------------------------
+# silently wrong, and hostile checkpoints
+
+
+@pytest.fixture(scope='module')
+def trained(char_dataset, tmp_path_factory):
+    """A tiny trained run folder (never changed: tests change copies of its files)."""
+    out_dir = tmp_path_factory.mktemp('trained')
+    train(tiny_config(char_dataset, out_dir, max_iters=2))
+    return out_dir
+
+
+def damaged_copy(trained, tmp_path, change, name='best.pt'):
+    """tmp_path/name: the trained run's checkpoint changed by change(checkpoint)."""
+    checkpoint = torch.load(trained / name, weights_only=True)
+    change(checkpoint)
+    save_checkpoint(checkpoint, tmp_path / name)
+    return tmp_path / name
+
+
+def test_non_finite_weights_are_refused_when_loading(trained, tmp_path, capsys):
+    def all_nan(checkpoint):
+        for tensor in checkpoint['model'].values():
+            tensor.fill_(float('nan'))
+    path = damaged_copy(trained, tmp_path, all_nan)
+    with pytest.raises(ValueError, match='holds weights that are not finite numbers .* use an earlier checkpoint'):
+        load_checkpoint(path)
+    import sample
+    with pytest.raises(SystemExit) as exit_info:
+        sample.main([f'--out_dir={path}', '--temperature=0', '--num_samples=1', '--max_new_tokens=5', '--device=cpu'])
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 2 and 'not finite' in err and len(err.strip().splitlines()) == 1
+
+
+def set_key(key, value):
+    return lambda checkpoint: checkpoint.update({key: value})
+
+
+def set_model_arg(key, value):
+    return lambda checkpoint: checkpoint['model_args'].update({key: value})
+
+
+@pytest.mark.parametrize('change, message', [
+    (set_model_arg('vocab_size', 10 ** 9), 'do not fit the model its model_args describe'),     # 64 GB
+    (set_model_arg('n_embd', 2 ** 20), 'do not fit the model its model_args describe'),         # terabytes
+    (set_model_arg('n_layer', 10 ** 8), 'do not fit the model its model_args describe'),
+    (set_model_arg('n_layer', 'two'), 'do not fit the model its model_args describe'),
+    (set_model_arg('n_head', 'two'), 'do not describe a'),
+    (set_key('model_args', [1, 2]), 'its model_args must be a dict'),
+    (set_key('model', torch.zeros(3)), 'its model_args must be a dict of settings and its model a dict of tensors'),
+    (lambda c: c['tokenizer'].update(chars=list(range(len(c['tokenizer']['chars'])))), 'CharTokenizer needs'),
+], ids=['vocab 10^9', 'n_embd 2^20', 'n_layer 10^8', 'n_layer text', 'n_head text', 'args a list',
+        'model a tensor', 'chars integers'])
+def test_a_hostile_checkpoint_is_refused_before_allocating(trained, tmp_path, change, message):
+    path = damaged_copy(trained, tmp_path, change)
+    start = time.monotonic()
+    with pytest.raises(ValueError, match=message):
+        load_checkpoint(path)
+    assert time.monotonic() - start < 5
+
+
+@pytest.mark.parametrize('change', [
+    lambda c: c.pop('rng'), set_key('iter_num', '7'), lambda c: c['rng'].update(torch=torch.zeros(5, dtype=torch.uint8)),
+    lambda c: c['rng'].update(data='garbage'), set_key('optimizer', {'state': 5})],
+    ids=['no rng', 'iter_num text', 'rng garbage', 'rng text', 'optimizer garbage'])
+def test_a_damaged_resume_state_is_a_one_line_error(trained, char_dataset, tmp_path, change, capsys):
+    out_dir = tmp_path / 'run'
+    out_dir.mkdir()
+    damaged_copy(trained, out_dir, change, 'ckpt.pt')
+    options = cli_args({**TINY, 'data_dir': char_dataset, 'out_dir': out_dir, 'max_iters': 4})
+    with pytest.raises(SystemExit) as exit_info:
+        train_cli.main(['config/gpt.py', *options, '--init_from=resume'])
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 1 and 'cannot be resumed from' in err and len(err.strip().splitlines()) == 1, err
+
+
+def test_resuming_into_a_read_only_folder_exits_non_zero(trained, char_dataset, tmp_path, capsys, monkeypatch):
+    out_dir = tmp_path / 'run'
+    out_dir.mkdir()
+    (out_dir / 'ckpt.pt').write_bytes((trained / 'ckpt.pt').read_bytes())
+    out_dir.chmod(0o500)
+    if os.geteuid() == 0:               # root writes anyway: the check is what is tested
+        real_access = os.access
+        monkeypatch.setattr(os, 'access', lambda path, mode: mode != os.W_OK and real_access(path, mode))
+    options = cli_args({**TINY, 'data_dir': char_dataset, 'out_dir': out_dir, 'max_iters': 4})
+    try:
+        with pytest.raises(SystemExit) as exit_info:
+            train_cli.main(['config/gpt.py', *options, '--init_from=resume'])
+    finally:
+        out_dir.chmod(0o700)
+    assert exit_info.value.code == 1 and 'cannot write into --out_dir' in capsys.readouterr().err
+
+
+@pytest.mark.parametrize('change', [lambda d: d.pop('w'), lambda d: d.update(w=[0.0, 1.0]),
+                                    lambda d: d.update(authors=5)], ids=['no w', 'w a list', 'authors a number'])
+def test_a_damaged_style_meter_is_a_one_line_error(tmp_path, change):
+    from nanopushkin.style import LOG2_BUCKETS, Meter, load_meter
+    Meter(torch.zeros(2 ** LOG2_BUCKETS), 0.0).save(tmp_path / 'meter.pt')
+    saved = torch.load(tmp_path / 'meter.pt', weights_only=True)
+    change(saved)
+    torch.save(saved, tmp_path / 'meter.pt')
+    with pytest.raises(ValueError, match='is a damaged style meter'):
+        load_meter(tmp_path / 'meter.pt')
+
+
+@pytest.mark.parametrize('option', ['--epochs=-1', '--epochs=0', '--batch_size=0', '--learning_rate=0',
+                                    '--max_passages=-5'])
+def test_style_train_refuses_settings_that_train_nothing(tmp_path, capsys, option):
+    import style
+    code = style.main(['train', option, f'--meter={tmp_path / "meter.pt"}', f'--results_dir={tmp_path}'])
+    err = capsys.readouterr().err
+    assert code == 1 and option.split('=')[0] in err and len(err.strip().splitlines()) == 1
+    assert list(tmp_path.iterdir()) == []
