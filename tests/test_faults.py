@@ -275,3 +275,22 @@ def test_style_train_refuses_settings_that_train_nothing(tmp_path, capsys, optio
     err = capsys.readouterr().err
     assert code == 1 and option.split('=')[0] in err and len(err.strip().splitlines()) == 1
     assert list(tmp_path.iterdir()) == []
+
+
+# -----------------------------------------------------------------------------
+# tracebacks: tiny sampling settings
+
+
+@pytest.mark.parametrize('setting', ['--temperature=1e-300', '--temperature=5e-324', '--top_p=1e-300',
+                                     '--repetition_penalty=1e-300', '--repetition_penalty=1e300'])
+def test_tiny_sampling_settings_sample(trained, capsys, setting):
+    """float32 logits turn 1e-300 into 0: such settings act as their limit (greedy, the top token)."""
+    import sample
+    sample.main([f'--out_dir={trained}', setting, '--num_samples=1', '--max_new_tokens=8', '--stop_at_eot=False', '--device=cpu',
+                 '--start=Буря'])
+    out, err = capsys.readouterr()
+    assert out.startswith('Буря') and 'generated 8 tokens' in err
+    if setting.startswith(('--temperature', '--top_p')):     # in effect greedy: what temperature 0 writes
+        sample.main([f'--out_dir={trained}', '--temperature=0', '--num_samples=1', '--max_new_tokens=8', '--stop_at_eot=False',
+                     '--device=cpu', '--start=Буря'])
+        assert capsys.readouterr().out == out
