@@ -37,6 +37,7 @@ import torch
 from nanopushkin import hub, safetensors
 from nanopushkin.checkpoint import load_checkpoint
 from nanopushkin.config import main_parse
+from nanopushkin.files import parse_json
 from nanopushkin.models import shapes_only
 from nanopushkin.models.gpt import GPT, GPTConfig
 from tokenizer import BPETokenizer
@@ -121,12 +122,7 @@ def read_hf_config(folder) -> dict:
         raise FileNotFoundError(f'{folder} has no {hub.CONFIG_FILE}; a GPT-2-format folder holds '
                                 f'{hub.CONFIG_FILE}, {", ".join(hub.TOKENIZER_FILES)} and model.safetensors '
                                 'or pytorch_model.bin')
-    try:
-        return json.loads(path.read_text(encoding='utf-8'))
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise ValueError(f'{path} is not valid JSON ({e})') from None
-    except RecursionError:
-        raise ValueError(f'{path} is not a model config: its JSON is nested too deeply to read') from None
+    return parse_json(path.read_bytes(), path)
 
 # -----------------------------------------------------------------------------
 # the weights: GPT-2's tensors <-> our parameters

@@ -238,6 +238,9 @@ def reorder_state(state, index):
     return state                                # None, ints and other non-batched leaves stay as they are
 
 
+MAX_PROMPT_FILE_CHARS = 10_000_000   # FILE:/dev/zero must not read until memory runs out
+
+
 def read_prompt(start):
     """The prompt text: `start` itself, or the contents of a file given as FILE:path."""
     if not start.startswith('FILE:'):
@@ -245,11 +248,15 @@ def read_prompt(start):
     path = start[len('FILE:'):]
     try:
         with open(path, encoding='utf-8') as f:
-            return f.read()
+            text = f.read(MAX_PROMPT_FILE_CHARS + 1)
     except FileNotFoundError:
         raise FileNotFoundError(f'prompt file {path!r} (from --start=FILE:{path}) does not exist') from None
     except UnicodeDecodeError:
         raise ValueError(f'prompt file {path!r} is not UTF-8 text') from None
+    if len(text) > MAX_PROMPT_FILE_CHARS:
+        raise ValueError(f'prompt file {path!r} is longer than {MAX_PROMPT_FILE_CHARS:,} characters (is it a text '
+                         'file?); give a shorter prompt')
+    return text
 
 
 def encode_prompt(tokenizer, text):

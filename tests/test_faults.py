@@ -49,8 +49,9 @@ def run_script(args, file_size_limit=None, timeout=120, **kwargs):
     def limit():
         if file_size_limit is not None:
             resource.setrlimit(resource.RLIMIT_FSIZE, (file_size_limit, file_size_limit))
-    return subprocess.run([sys.executable, *args], cwd=ROOT, capture_output=True, text=True, timeout=timeout,
-                          env={**os.environ, 'OMP_NUM_THREADS': '1'}, preexec_fn=limit, **kwargs)
+    streams = {'stdout': subprocess.PIPE, 'stderr': subprocess.PIPE, **kwargs}
+    return subprocess.run([sys.executable, *args], cwd=ROOT, text=True, timeout=timeout,
+                          env={**os.environ, 'OMP_NUM_THREADS': '1'}, preexec_fn=limit, **streams)
 
 
 def one_line_error(result, *fragments):
@@ -294,3 +295,72 @@ def test_tiny_sampling_settings_sample(trained, capsys, setting):
         sample.main([f'--out_dir={trained}', '--temperature=0', '--num_samples=1', '--max_new_tokens=8', '--stop_at_eot=False',
                      '--device=cpu', '--start=Буря'])
         assert capsys.readouterr().out == out
+
+
+# -----------------------------------------------------------------------------
+# tracebacks: hostile dataset files, system limits
+
+
+def hostile_dataset(char_dataset, tmp_path, meta_changes=None, tokenizer_text=None):
+    """A copy of the prepared dataset with meta.json changed, or tokenizer.json replaced."""
+    import shutil
+    data_dir = tmp_path / 'char'
+    shutil.copytree(char_dataset, data_dir)
+    meta = json.loads((data_dir / 'meta.json').read_text())
+    for key, value in (meta_changes or {}).items():
+        meta[key] = value(meta[key]) if callable(value) else value
+    (data_dir / 'meta.json').write_text(json.dumps(meta))
+    if tokenizer_text is not None:
+        (data_dir / 'tokenizer.json').write_text(tokenizer_text)
+    return data_dir
+
+
+@pytest.mark.parametrize('meta_changes, tokenizer_text, message', [
+    ({'val': lambda counts: {**counts, 'chars': 0}}, None, 'val counts'),
+    ({'tokenizer_file': 123}, None, 'tokenizer_file 123'),
+    ({'tokenizer_file': '../../etc/passwd'}, None, 'tokenizer_file'),
+    (None, '[' * 100_000 + ']' * 100_000, 'nested too deeply'),
+    (None, '{"kind": "char", "chars": ' + '7' * 5001 + '}', 'is not valid JSON'),
+], ids=['val without characters', 'tokenizer_file a number', 'tokenizer_file a path', 'tokenizer nested',
+        'tokenizer 5001 digits'])
+def test_a_hostile_dataset_is_a_one_line_error(char_dataset, tmp_path, capsys, meta_changes, tokenizer_text, message):
+    data_dir = hostile_dataset(char_dataset, tmp_path, meta_changes, tokenizer_text)
+    options = cli_args({**TINY, 'data_dir': data_dir, 'out_dir': tmp_path / 'run', 'max_iters': 1})
+    with pytest.raises(SystemExit) as exit_info:
+        train_cli.main(['config/gpt.py', *options])
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 1 and message in err and len(err.strip().splitlines()) == 1, err
+    assert 're-create' in err
+
+
+def test_the_page_skips_a_tokenizer_nested_too_deeply(char_dataset, tmp_path):
+    from nanopushkin.playground import ServeConfig, build_playground
+    hostile_dataset(char_dataset, tmp_path, tokenizer_text='[' * 100_000 + ']' * 100_000)
+    said = []
+    playground = build_playground(ServeConfig(out_dir='', tokenizers=str(tmp_path), meter=''), root=tmp_path,
+                                  say=said.append)
+    assert playground.tokenizers == {} and 'nested too deeply' in said[0]
+
+
+def test_a_prompt_file_without_end_is_refused(trained, capsys):
+    import sample
+    with pytest.raises(SystemExit) as exit_info:
+        sample.main([f'--out_dir={trained}', '--start=FILE:/dev/zero', '--device=cpu'])
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 2 and 'longer than 10,000,000 characters' in err and len(err.strip().splitlines()) == 1
+
+
+def test_samples_to_a_full_disk_are_a_one_line_error(trained):
+    with open('/dev/full', 'w') as full:
+        result = run_script(['sample.py', f'--out_dir={trained}', '--num_samples=1', '--max_new_tokens=5',
+                             '--device=cpu'], stdout=full)
+    one_line_error(result, 'cannot write the samples', 'No space left on device')
+
+
+@pytest.mark.parametrize('value', ['[' * 50_000 + ']' * 50_000, '-' * 50_000 + '1', '(' * 50_000],
+                         ids=['list', 'minus signs', 'parentheses'])
+def test_a_value_nested_50000_deep_on_the_command_line(char_dataset, tmp_path, capsys, value):
+    with pytest.raises(SystemExit) as exit_info:
+        train_cli.main(['config/gpt.py', f'--max_iters={value}', f'--data_dir={char_dataset}'])
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 2 and "config key 'max_iters'" in err and len(err) < 500

@@ -16,6 +16,7 @@ file can be wrong (these files come from the internet).
 import json
 from pathlib import Path
 
+from nanopushkin.files import parse_json
 from tokenizer.base import Tokenizer
 
 # the keys of special_tokens_map.json / tokenizer_config.json that name a special token
@@ -200,9 +201,4 @@ def _read_json(path: Path, required=False):
     """The parsed JSON file, or None if it is optional and absent; a clear error if it is corrupt."""
     if not path.is_file() and not required:
         return None
-    try:
-        return json.loads(_read_text(path))
-    except json.JSONDecodeError as e:
-        raise ValueError(f'{path} is not valid JSON ({e})') from None
-    except RecursionError:
-        raise ValueError(f'{path} is not a tokenizer file: its JSON is nested too deeply to read') from None
+    return parse_json(path.read_bytes(), path)
