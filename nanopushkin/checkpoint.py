@@ -143,13 +143,12 @@ def model_from_checkpoint(checkpoint: dict, path):
 
 def weights_problem(expected: dict, state: dict) -> str:
     """The first difference between the shapes a model expects ({name: shape}) and a state dict."""
-    for name in expected.keys() - state.keys():
-        return f'missing {name}'
-    for name in state.keys() - expected.keys():
-        return f'unexpected {name}'
-    for name, shape in expected.items():
-        if tuple(state[name].shape) != shape:
-            return f'{name} has shape {list(state[name].shape)}, the model expects {list(shape)}'
+    missing, unexpected = sorted(expected.keys() - state.keys()), sorted(state.keys() - expected.keys())
+    if missing or unexpected:
+        return f'missing {missing[:3]}, unexpected {unexpected[:3]}'
+    wrong = [name for name, shape in expected.items() if tuple(state[name].shape) != shape]
+    if wrong:
+        return f'{wrong[0]} has shape {list(state[wrong[0]].shape)}, the model expects {list(expected[wrong[0]])}'
     return ''
 
 

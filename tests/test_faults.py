@@ -364,3 +364,14 @@ def test_a_value_nested_50000_deep_on_the_command_line(char_dataset, tmp_path, c
         train_cli.main(['config/gpt.py', f'--max_iters={value}', f'--data_dir={char_dataset}'])
     err = capsys.readouterr().err
     assert exit_info.value.code == 2 and "config key 'max_iters'" in err and len(err) < 500
+
+
+def test_device_meta_is_refused_by_every_command(trained, char_dataset, tmp_path, capsys):
+    import sample
+    options = cli_args({**TINY, 'data_dir': char_dataset, 'out_dir': tmp_path / 'run', 'device': 'meta'})
+    for main, argv, code in ((train_cli.main, ['config/gpt.py', *options], 1),
+                             (sample.main, [f'--out_dir={trained}', '--device=meta'], 2)):
+        with pytest.raises(SystemExit) as exit_info:
+            main(argv)
+        err = capsys.readouterr().err
+        assert exit_info.value.code == code and "unknown --device='meta'" in err and len(err.strip().splitlines()) == 1
