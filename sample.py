@@ -131,3 +131,8 @@ if __name__ == '__main__':
     except BrokenPipeError:                            # `python sample.py | head`: the reader has gone
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())   # no error at exit's flush
         sys.exit(1)
+    except OSError as e:                               # stdout on a full disk (> /dev/full)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        print(f'error: cannot write the samples ({e.strerror or e}); free some space or write elsewhere',
+              file=sys.stderr)
+        sys.exit(1)

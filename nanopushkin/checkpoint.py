@@ -23,7 +23,7 @@ from pathlib import Path
 import torch
 
 from nanopushkin.files import process_exists, write_atomically
-from nanopushkin.models import build_model
+from nanopushkin.models import build_model, shapes_only
 from tokenizer import load_tokenizer
 
 
@@ -112,14 +112,44 @@ def why_unreadable(error) -> str:
 
 
 def model_from_checkpoint(checkpoint: dict, path):
-    """The model a checkpoint describes (model_type, model_args) with its weights, on the CPU."""
-    model = build_model(checkpoint['model_type'], checkpoint['model_args'])
-    try:
-        model.load_state_dict(checkpoint['model'])
-    except RuntimeError as e:  # missing names, other shapes
-        raise ValueError(f'the weights in {path} do not fit the model its model_args describe '
-                         f'({str(e).splitlines()[-1].strip()})') from None
+    """The model a checkpoint describes (model_type, model_args) with its weights, on the CPU. The
+    weights are checked before the model is built: their names and shapes against those of the model
+    the settings describe (built without memory: settings that say 10^12 parameters beside a 100 kB
+    file are refused, not allocated), and their values (a run that diverged saves nan)."""
+    model_type, model_args, state = checkpoint['model_type'], checkpoint['model_args'], checkpoint['model']
+    if not (isinstance(model_args, dict) and isinstance(state, dict)
+            and all(isinstance(t, torch.Tensor) for t in state.values())):
+        raise ValueError(f'{path} is damaged: its model_args must be a dict of settings and its model a dict of '
+                         f'tensors (got {type(model_args).__name__} and {type(state).__name__}); train again')
+    if not isinstance(model_args.get('n_layer', 0), int) or model_args.get('n_layer', 0) > len(state):
+        problem = f'n_layer = {model_args.get("n_layer")!r} in {len(state)} tensors'
+    else:
+        try:
+            with shapes_only():
+                expected = {name: tuple(t.shape) for name, t in build_model(model_type, model_args).state_dict().items()}
+        except (TypeError, ValueError) as e:   # a setting of the wrong type or value
+            raise ValueError(f'the model_args in {path} do not describe a {model_type!r} model ({e})') from None
+        problem = weights_problem(expected, state)
+    if problem:
+        raise ValueError(f'the weights in {path} do not fit the model its model_args describe ({problem})')
+    not_finite = [name for name, t in state.items() if t.is_floating_point() and not torch.isfinite(t).all()]
+    if not_finite:
+        raise ValueError(f'{path} holds weights that are not finite numbers (nan or inf, in {not_finite[0]}): the '
+                         'run that saved it diverged; use an earlier checkpoint or train again')
+    model = build_model(model_type, model_args)
+    model.load_state_dict(state)
     return model
+
+
+def weights_problem(expected: dict, state: dict) -> str:
+    """The first difference between the shapes a model expects ({name: shape}) and a state dict."""
+    missing, unexpected = sorted(expected.keys() - state.keys()), sorted(state.keys() - expected.keys())
+    if missing or unexpected:
+        return f'missing {missing[:3]}, unexpected {unexpected[:3]}'
+    wrong = [name for name, shape in expected.items() if tuple(state[name].shape) != shape]
+    if wrong:
+        return f'{wrong[0]} has shape {list(state[wrong[0]].shape)}, the model expects {list(expected[wrong[0]])}'
+    return ''
 
 
 def load_checkpoint(path_or_out_dir, device='cpu'):

@@ -141,15 +141,17 @@ def _coerce(cls, key, value, source):
         return str(value)                # --start=123 means the text "123"
     if isinstance(value, want) and not (want is int and isinstance(value, bool)):
         return value
+    shown = repr(value) if len(repr(value)) <= 100 else repr(value)[:100] + '...'
     raise ConfigError(f'config key {key!r} (from {source}) must be {want.__name__}, '
-                      f'got {type(value).__name__} {value!r}')
+                      f'got {type(value).__name__} {shown}')
 
 
 def _parse_value(text: str):
-    """Command-line values are Python literals where they parse as one, else plain strings."""
+    """Command-line values are Python literals where they parse as one, else plain strings (which
+    the type check then refuses where a number was meant)."""
     try:
         return ast.literal_eval(text)
-    except (ValueError, SyntaxError):
+    except (ValueError, SyntaxError, MemoryError, RecursionError):   # the last two: nested 50,000 deep
         return text
 
 

@@ -10,7 +10,6 @@ Loss is measured in nats per token, which depends on the tokenizer: a BPE token 
 characters, so its loss is naturally higher. Bits per character divides that out, so a char-level
 LSTM and a BPE GPT can be compared on the same scale.
 """
-import json
 import math
 import re
 from pathlib import Path
@@ -18,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from nanopushkin.files import parse_json
 from tokenizer import load_tokenizer
 
 
@@ -53,9 +53,10 @@ def load_meta(data_dir) -> dict:
                                 f'create it with: {prepare_command(data_dir)}')
     redo = f're-create the dataset with: {prepare_command(data_dir)}'
     try:
-        meta = json.loads(path.read_text(encoding='utf-8'))
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as e:
-        raise ValueError(f'{path} is not valid JSON ({type(e).__name__}); {redo}') from None
+        meta = parse_json(path.read_bytes(), path)
+    except ValueError as e:
+        raise ValueError(f'{e}; {redo}') from None
+
     if not isinstance(meta, dict):
         raise ValueError(f'{path} is a JSON {type(meta).__name__}, not an object; {redo}')
     missing = [k for k in META_KEYS if k not in meta]
@@ -68,9 +69,12 @@ def load_meta(data_dir) -> dict:
         problems.append(f'vocab_size {meta["vocab_size"]!r} (a positive integer that {meta["dtype"]} can hold)')
     for split in ('train', 'val'):
         counts = meta[split]
-        if not isinstance(counts, dict) or not all(type(counts.get(k)) is int and counts[k] >= 0
+        if not isinstance(counts, dict) or not all(type(counts.get(k)) is int and counts[k] > 0
                                                    for k in ('tokens', 'chars')):
-            problems.append(f'{split} counts {counts!r} (tokens and chars: integers)')
+            problems.append(f'{split} counts {counts!r:.100} (tokens and chars: positive integers)')
+    if not (isinstance(meta['tokenizer_file'], str) and meta['tokenizer_file']
+            and Path(meta['tokenizer_file']).name == meta['tokenizer_file']):
+        problems.append(f'tokenizer_file {meta["tokenizer_file"]!r:.100} (the name of a file in the folder)')
     if problems:
         raise ValueError(f'{path} has {"; ".join(problems)}; {redo}')
     return meta

@@ -37,6 +37,8 @@ import torch
 from nanopushkin import hub, safetensors
 from nanopushkin.checkpoint import load_checkpoint
 from nanopushkin.config import main_parse
+from nanopushkin.files import parse_json
+from nanopushkin.models import shapes_only
 from nanopushkin.models.gpt import GPT, MODERN_OPTIONS, GPTConfig
 from tokenizer import BPETokenizer
 
@@ -124,12 +126,7 @@ def read_hf_config(folder) -> dict:
         raise FileNotFoundError(f'{folder} has no {hub.CONFIG_FILE}; a GPT-2-format folder holds '
                                 f'{hub.CONFIG_FILE}, {", ".join(hub.TOKENIZER_FILES)} and model.safetensors '
                                 'or pytorch_model.bin')
-    try:
-        return json.loads(path.read_text(encoding='utf-8'))
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise ValueError(f'{path} is not valid JSON ({e})') from None
-    except RecursionError:
-        raise ValueError(f'{path} is not a model config: its JSON is nested too deeply to read') from None
+    return parse_json(path.read_bytes(), path)
 
 # -----------------------------------------------------------------------------
 # the weights: GPT-2's tensors <-> our parameters
@@ -298,7 +295,7 @@ def from_pretrained(name_or_folder, dropout=0.0) -> tuple[GPT, BPETokenizer]:
                          f'{config.vocab_size} (vocab_size in {hub.CONFIG_FILE}): they do not belong together')
     files = hub.weight_files(folder)
     check_tensors({name: info for path in files for name, info in read_shapes(path).items()}, config, folder)
-    with torch.device('meta'):     # the model's structure without memory for its weights
+    with shapes_only():            # the model's structure without memory for its weights
         model = GPT(config)
     # assign: the loaded tensors become the parameters, no copy into freshly allocated ones
     model.load_state_dict(state_dict_from_hf(read_tensors(files), folder), assign=True)

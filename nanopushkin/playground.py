@@ -138,13 +138,16 @@ def load_models(cfg: ServeConfig, device, root='.', say=print) -> dict:
     return models
 
 
-def collect_tokenizers(models: dict, data_root) -> dict:
+def collect_tokenizers(models: dict, data_root, say=print) -> dict:
     """label -> tokenizer: the served models' tokenizers (one entry per distinct tokenizer) and
-    those of the prepared datasets in data_root/*/tokenizer.json."""
+    those of the prepared datasets in data_root/*/tokenizer.json (a broken one is skipped)."""
     found = {}                                  # the tokenizer's saved form -> (label parts, tokenizer)
     sources = [(name, m.tokenizer) for name, m in models.items()]
     for path in sorted(Path(data_root).glob('*/tokenizer.json')):
-        sources.append((path.parent.as_posix(), load_tokenizer(path)))
+        try:
+            sources.append((path.parent.as_posix(), load_tokenizer(path)))
+        except (ValueError, OSError) as e:
+            say(f'skipping the tokenizer {path}: {e}')
     for source, tokenizer in sources:
         key = json.dumps(tokenizer.to_dict(), sort_keys=True)
         found.setdefault(key, ([], tokenizer))[0].append(source)
@@ -539,7 +542,7 @@ def check_serve_config(cfg: ServeConfig):
 def build_playground(cfg: ServeConfig, root='.', say=print) -> Playground:
     """Load everything cfg names (the device must exist: see devices.resolve_device)."""
     models = load_models(cfg, cfg.device, root, say)
-    tokenizers = collect_tokenizers(models, cfg.tokenizers)
+    tokenizers = collect_tokenizers(models, cfg.tokenizers, say)
     meter = None
     if Path(cfg.meter).is_file():
         try:

@@ -128,10 +128,17 @@ class StepReport:
 # -----------------------------------------------------------------------------
 # logits processing: each function takes logits (B, V) and returns new logits (B, V)
 
+# The logits are float32: a temperature or penalty of 1e-300 is 0 there (logits / 0 = inf, softmax nan),
+# and a top_p of 1e-300 too (nothing would be kept). Settings more extreme than SETTING_LIMIT act as
+# that limit, which already does what they ask for: greedy, the most likely token only, a ban.
+SETTING_LIMIT = 1e-6
+
+
 def apply_repetition_penalty(logits, seqs, penalty):
     """Lower the logits of tokens already in each row's sequence (seqs: B lists of ids, same length)."""
     if penalty == 1.0:
         return logits
+    penalty = min(max(penalty, SETTING_LIMIT), 1 / SETTING_LIMIT)
     seen = torch.tensor(seqs, dtype=torch.long, device=logits.device)       # (B, T)
     scores = logits.gather(1, seen)
     scores = torch.where(scores > 0, scores / penalty, scores * penalty)
@@ -161,6 +168,7 @@ def keep_top_p(logits, p):
     """Nucleus: drop the tokens that come after the most likely ones have gathered probability p."""
     if p >= 1.0:
         return logits
+    p = max(p, SETTING_LIMIT)
     sorted_logits, order = torch.sort(logits, dim=-1, descending=True)
     probs = F.softmax(sorted_logits, dim=-1)
     mass_before = probs.cumsum(dim=-1) - probs      # 0 for the most likely token: it is always kept
@@ -197,7 +205,7 @@ def penalize(logits, seqs, options, vocab_size, limit=None):
 
 def warp(logits, options):
     """Steps 3-5: reshape the distribution we sample from (temperature > 0 only)."""
-    logits = logits / options.temperature
+    logits = logits / max(options.temperature, SETTING_LIMIT)
     logits = keep_top_k(logits, options.top_k)
     return keep_top_p(logits, options.top_p)
 
@@ -230,6 +238,9 @@ def reorder_state(state, index):
     return state                                # None, ints and other non-batched leaves stay as they are
 
 
+MAX_PROMPT_FILE_CHARS = 10_000_000   # FILE:/dev/zero must not read until memory runs out
+
+
 def read_prompt(start):
     """The prompt text: `start` itself, or the contents of a file given as FILE:path."""
     if not start.startswith('FILE:'):
@@ -237,11 +248,15 @@ def read_prompt(start):
     path = start[len('FILE:'):]
     try:
         with open(path, encoding='utf-8') as f:
-            return f.read()
+            text = f.read(MAX_PROMPT_FILE_CHARS + 1)
     except FileNotFoundError:
         raise FileNotFoundError(f'prompt file {path!r} (from --start=FILE:{path}) does not exist') from None
     except UnicodeDecodeError:
         raise ValueError(f'prompt file {path!r} is not UTF-8 text') from None
+    if len(text) > MAX_PROMPT_FILE_CHARS:
+        raise ValueError(f'prompt file {path!r} is longer than {MAX_PROMPT_FILE_CHARS:,} characters (is it a text '
+                         'file?); give a shorter prompt')
+    return text
 
 
 def encode_prompt(tokenizer, text):

@@ -43,6 +43,7 @@ import torch
 from matplotlib.figure import Figure      # no pyplot: no window, no global state
 
 from nanopushkin.corpus import VAL_WORKS, clean_text, find_corpus, read_works, split_works
+from nanopushkin.files import write_atomically
 
 PASSAGE_CHARS = 500          # the unit the meter scores
 MIN_PASSAGE_CHARS = 100      # a shorter text (or last piece of a text) is not scored
@@ -457,14 +458,18 @@ class Meter:
     def save(self, path):
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + '.tmp')
-        torch.save({'format': METER_FORMAT, 'version': METER_VERSION, 'w': self.w.float(),
-                    'b': torch.as_tensor(self.b, dtype=torch.float32), 'method': self.method,
-                    'authors': list(self.authors), 'max_n': self.max_n,
-                    'log2_buckets': self.log2_buckets, 'passage_chars': PASSAGE_CHARS,
-                    'idf': None if self.idf is None else torch.from_numpy(self.idf),
-                    'vocabulary': '\n'.join(sorted(self.vocabulary)), 'info': self.info}, tmp)
-        tmp.replace(path)
+        saved = {'format': METER_FORMAT, 'version': METER_VERSION, 'w': self.w.float(),
+                 'b': torch.as_tensor(self.b, dtype=torch.float32), 'method': self.method,
+                 'authors': list(self.authors), 'max_n': self.max_n,
+                 'log2_buckets': self.log2_buckets, 'passage_chars': PASSAGE_CHARS,
+                 'idf': None if self.idf is None else torch.from_numpy(self.idf),
+                 'vocabulary': '\n'.join(sorted(self.vocabulary)), 'info': self.info}
+        write_atomically(path, lambda f: torch.save(saved, f))
+
+
+# what a saved meter holds, and the types load_meter accepts for each
+METER_FIELDS = {'w': torch.Tensor, 'b': torch.Tensor, 'method': str, 'authors': list, 'max_n': int,
+                'log2_buckets': int, 'idf': (torch.Tensor, type(None)), 'vocabulary': str, 'info': (dict, type(None))}
 
 
 def load_meter(path='data/style/meter.pt') -> Meter:
@@ -483,6 +488,10 @@ def load_meter(path='data/style/meter.pt') -> Meter:
     if d.get('version') != METER_VERSION:
         raise ValueError(f'{path} is a style meter of an older version ({d.get("version", 1)}, this '
                          f'code reads {METER_VERSION}); retrain it with `python style.py train`')
+    wrong = [key for key, kinds in METER_FIELDS.items() if not isinstance(d.get(key), kinds)]
+    if wrong or d['w'].dim() not in (1, 2) or not all(isinstance(a, str) for a in d['authors']):
+        raise ValueError(f'{path} is a damaged style meter ({", ".join(wrong) or "w or authors"} missing or of the '
+                         'wrong type); retrain it with `python style.py train`')
     if d['w'].dim() == 2 and d['w'].shape[1] != len(d['authors']):    # naive Bayes meters saved before OTHERS
         raise ValueError(f'{path} names {len(d["authors"])} authors for {d["w"].shape[1]} weight columns; '
                          'retrain it with `python style.py train`')
@@ -624,6 +633,14 @@ def train_meter(cfg: StyleConfig, log=print) -> dict:
     save the meter of cfg.method, write metrics.json and histogram.png. Returns the metrics."""
     if cfg.method not in ('logreg', 'nb'):
         raise ValueError(f"--method must be 'logreg' or 'nb', got {cfg.method!r}")
+    for key in ('epochs', 'batch_size'):
+        if getattr(cfg, key) < 1:
+            raise ValueError(f'--{key} must be at least 1, got {getattr(cfg, key)}')
+    for key in ('learning_rate', 'nb_alpha'):
+        if not getattr(cfg, key) > 0:
+            raise ValueError(f'--{key} must be positive, got {getattr(cfg, key)}')
+    if cfg.max_passages < 0:
+        raise ValueError(f'--max_passages must not be negative (0: all), got {cfg.max_passages}')
     if Path(cfg.meter).is_dir():
         raise ValueError(f'--meter={cfg.meter} is a folder; give the path of the file to save the meter to')
     # a learner's run is a scratch run: the committed figures change only when asked to

@@ -242,17 +242,13 @@ class Run:
             if saved != self.config.optimizer:
                 raise ValueError(f'{self.out_dir / "ckpt.pt"} was trained with --optimizer={saved}, whose state '
                                  f'it holds: resume with --optimizer={saved}')
-            self.optimizer.load_state_dict(checkpoint['optimizer'])
-            self.scaler.load_state_dict(checkpoint['scaler'])
-            self.state = RunState(checkpoint['iter_num'], checkpoint['tokens_seen'], checkpoint['elapsed'],
-                                  checkpoint['best_val_loss'])
-            rng = checkpoint['rng']
-            if self.master:  # the other ranks start fresh streams: only rank 0's states are saved
-                self.generator.set_state(rng['data'])
-                torch.set_rng_state(rng['torch'])
-                if self.device_type == 'cuda' and rng['cuda']:
-                    torch.cuda.set_rng_state_all(rng['cuda'])
-            else:
+            try:
+                self.restore(checkpoint)
+            except (KeyError, TypeError, ValueError, RuntimeError, IndexError) as e:
+                raise ValueError(f'{self.out_dir / "ckpt.pt"} cannot be resumed from: its training state is '
+                                 f'damaged ({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ""}); '
+                                 'start over with --overwrite=True, or sample from its best.pt') from None
+            if not self.master:
                 # 7919 (a prime) times the iteration: a stream other than the one this rank used before
                 # the resume, and, for fewer than 7919 ranks, other than any rank's seed + rank
                 self.generator.manual_seed(self.config.seed + self.rank + 7919 * self.state.iter_num)
@@ -291,6 +287,22 @@ class Run:
         self.progress = tqdm(total=None if config.max_seconds > 0 else self.total_iters(), initial=self.state.iter_num,
                              disable=not (self.master and config.progress and not config.eval_only),
                              bar_format='{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed}{postfix}]', dynamic_ncols=True)
+
+    def restore(self, checkpoint):
+        """The optimizer, counters and (rank 0) random-number states of a checkpoint to resume."""
+        self.optimizer.load_state_dict(checkpoint['optimizer'])
+        self.scaler.load_state_dict(checkpoint['scaler'])
+        counters = [checkpoint[key] for key in ('iter_num', 'tokens_seen', 'elapsed', 'best_val_loss')]
+        if type(counters[0]) is not int or type(counters[1]) is not int or \
+                not all(type(c) in (int, float) for c in counters[2:]):
+            raise TypeError(f'iter_num, tokens_seen, elapsed, best_val_loss must be numbers, got {counters!r}')
+        self.state = RunState(*counters)
+        rng = checkpoint['rng']
+        if self.master:  # the other ranks start fresh streams: only rank 0's states are saved
+            self.generator.set_state(rng['data'])
+            torch.set_rng_state(rng['torch'])
+            if self.device_type == 'cuda' and rng['cuda']:
+                torch.cuda.set_rng_state_all(rng['cuda'])
 
     # --- what the loop calls
 

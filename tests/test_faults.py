@@ -15,7 +15,7 @@ import torch
 
 import train as train_cli
 from nanopushkin import compare as cmp
-from nanopushkin.checkpoint import save_checkpoint
+from nanopushkin.checkpoint import load_checkpoint, save_checkpoint
 from nanopushkin.config import TrainConfig
 from nanopushkin.trainer import train
 
@@ -49,8 +49,9 @@ def run_script(args, file_size_limit=None, timeout=120, **kwargs):
     def limit():
         if file_size_limit is not None:
             resource.setrlimit(resource.RLIMIT_FSIZE, (file_size_limit, file_size_limit))
-    return subprocess.run([sys.executable, *args], cwd=ROOT, capture_output=True, text=True, timeout=timeout,
-                          env={**os.environ, 'OMP_NUM_THREADS': '1'}, preexec_fn=limit, **kwargs)
+    streams = {'stdout': subprocess.PIPE, 'stderr': subprocess.PIPE, **kwargs}
+    return subprocess.run([sys.executable, *args], cwd=ROOT, text=True, timeout=timeout,
+                          env={**os.environ, 'OMP_NUM_THREADS': '1'}, preexec_fn=limit, **streams)
 
 
 def one_line_error(result, *fragments):
@@ -160,3 +161,217 @@ def test_a_batch_that_cannot_fit_in_memory_is_refused_before_the_first_step(char
         train(tiny_config(char_dataset, tmp_path / 'absurd', batch_size=10_000_000, block_size=128))
     assert time.monotonic() - start < 10
     assert not list((tmp_path / 'absurd').glob('*.pt'))
+
+
+# -----------------------------------------------------------------------------
+# silently wrong, and hostile checkpoints
+
+
+@pytest.fixture(scope='module')
+def trained(char_dataset, tmp_path_factory):
+    """A tiny trained run folder (never changed: tests change copies of its files)."""
+    out_dir = tmp_path_factory.mktemp('trained')
+    train(tiny_config(char_dataset, out_dir, max_iters=2))
+    return out_dir
+
+
+def damaged_copy(trained, tmp_path, change, name='best.pt'):
+    """tmp_path/name: the trained run's checkpoint changed by change(checkpoint)."""
+    checkpoint = torch.load(trained / name, weights_only=True)
+    change(checkpoint)
+    save_checkpoint(checkpoint, tmp_path / name)
+    return tmp_path / name
+
+
+def test_non_finite_weights_are_refused_when_loading(trained, tmp_path, capsys):
+    def all_nan(checkpoint):
+        for tensor in checkpoint['model'].values():
+            tensor.fill_(float('nan'))
+    path = damaged_copy(trained, tmp_path, all_nan)
+    with pytest.raises(ValueError, match='holds weights that are not finite numbers .* use an earlier checkpoint'):
+        load_checkpoint(path)
+    import sample
+    with pytest.raises(SystemExit) as exit_info:
+        sample.main([f'--out_dir={path}', '--temperature=0', '--num_samples=1', '--max_new_tokens=5', '--device=cpu'])
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 2 and 'not finite' in err and len(err.strip().splitlines()) == 1
+
+
+def set_key(key, value):
+    return lambda checkpoint: checkpoint.update({key: value})
+
+
+def set_model_arg(key, value):
+    return lambda checkpoint: checkpoint['model_args'].update({key: value})
+
+
+@pytest.mark.parametrize('change, message', [
+    (set_model_arg('vocab_size', 10 ** 9), 'do not fit the model its model_args describe'),     # 64 GB
+    (set_model_arg('n_embd', 2 ** 20), 'do not fit the model its model_args describe'),         # terabytes
+    (set_model_arg('n_layer', 10 ** 8), 'do not fit the model its model_args describe'),
+    (set_model_arg('n_layer', 'two'), 'do not fit the model its model_args describe'),
+    (set_model_arg('n_head', 'two'), 'do not describe a'),
+    (set_key('model_args', [1, 2]), 'its model_args must be a dict'),
+    (set_key('model', torch.zeros(3)), 'its model_args must be a dict of settings and its model a dict of tensors'),
+    (lambda c: c['tokenizer'].update(chars=list(range(len(c['tokenizer']['chars'])))), 'CharTokenizer needs'),
+], ids=['vocab 10^9', 'n_embd 2^20', 'n_layer 10^8', 'n_layer text', 'n_head text', 'args a list',
+        'model a tensor', 'chars integers'])
+def test_a_hostile_checkpoint_is_refused_before_allocating(trained, tmp_path, change, message):
+    path = damaged_copy(trained, tmp_path, change)
+    start = time.monotonic()
+    with pytest.raises(ValueError, match=message):
+        load_checkpoint(path)
+    assert time.monotonic() - start < 5
+
+
+@pytest.mark.parametrize('change', [
+    lambda c: c.pop('rng'), set_key('iter_num', '7'), lambda c: c['rng'].update(torch=torch.zeros(5, dtype=torch.uint8)),
+    lambda c: c['rng'].update(data='garbage'), set_key('optimizer', {'state': 5})],
+    ids=['no rng', 'iter_num text', 'rng garbage', 'rng text', 'optimizer garbage'])
+def test_a_damaged_resume_state_is_a_one_line_error(trained, char_dataset, tmp_path, change, capsys):
+    out_dir = tmp_path / 'run'
+    out_dir.mkdir()
+    damaged_copy(trained, out_dir, change, 'ckpt.pt')
+    options = cli_args({**TINY, 'data_dir': char_dataset, 'out_dir': out_dir, 'max_iters': 4})
+    with pytest.raises(SystemExit) as exit_info:
+        train_cli.main(['config/gpt.py', *options, '--init_from=resume'])
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 1 and 'cannot be resumed from' in err and len(err.strip().splitlines()) == 1, err
+
+
+def test_resuming_into_a_read_only_folder_exits_non_zero(trained, char_dataset, tmp_path, capsys, monkeypatch):
+    out_dir = tmp_path / 'run'
+    out_dir.mkdir()
+    (out_dir / 'ckpt.pt').write_bytes((trained / 'ckpt.pt').read_bytes())
+    out_dir.chmod(0o500)
+    if os.geteuid() == 0:               # root writes anyway: the check is what is tested
+        real_access = os.access
+        monkeypatch.setattr(os, 'access', lambda path, mode: mode != os.W_OK and real_access(path, mode))
+    options = cli_args({**TINY, 'data_dir': char_dataset, 'out_dir': out_dir, 'max_iters': 4})
+    try:
+        with pytest.raises(SystemExit) as exit_info:
+            train_cli.main(['config/gpt.py', *options, '--init_from=resume'])
+    finally:
+        out_dir.chmod(0o700)
+    assert exit_info.value.code == 1 and 'cannot write into --out_dir' in capsys.readouterr().err
+
+
+@pytest.mark.parametrize('change', [lambda d: d.pop('w'), lambda d: d.update(w=[0.0, 1.0]),
+                                    lambda d: d.update(authors=5)], ids=['no w', 'w a list', 'authors a number'])
+def test_a_damaged_style_meter_is_a_one_line_error(tmp_path, change):
+    from nanopushkin.style import LOG2_BUCKETS, Meter, load_meter
+    Meter(torch.zeros(2 ** LOG2_BUCKETS), 0.0).save(tmp_path / 'meter.pt')
+    saved = torch.load(tmp_path / 'meter.pt', weights_only=True)
+    change(saved)
+    torch.save(saved, tmp_path / 'meter.pt')
+    with pytest.raises(ValueError, match='is a damaged style meter'):
+        load_meter(tmp_path / 'meter.pt')
+
+
+@pytest.mark.parametrize('option', ['--epochs=-1', '--epochs=0', '--batch_size=0', '--learning_rate=0',
+                                    '--max_passages=-5'])
+def test_style_train_refuses_settings_that_train_nothing(tmp_path, capsys, option):
+    import style
+    code = style.main(['train', option, f'--meter={tmp_path / "meter.pt"}', f'--results_dir={tmp_path}'])
+    err = capsys.readouterr().err
+    assert code == 1 and option.split('=')[0] in err and len(err.strip().splitlines()) == 1
+    assert list(tmp_path.iterdir()) == []
+
+
+# -----------------------------------------------------------------------------
+# tracebacks: tiny sampling settings
+
+
+@pytest.mark.parametrize('setting', ['--temperature=1e-300', '--temperature=5e-324', '--top_p=1e-300',
+                                     '--repetition_penalty=1e-300', '--repetition_penalty=1e300'])
+def test_tiny_sampling_settings_sample(trained, capsys, setting):
+    """float32 logits turn 1e-300 into 0: such settings act as their limit (greedy, the top token)."""
+    import sample
+    sample.main([f'--out_dir={trained}', setting, '--num_samples=1', '--max_new_tokens=8', '--stop_at_eot=False', '--device=cpu',
+                 '--start=Буря'])
+    out, err = capsys.readouterr()
+    assert out.startswith('Буря') and 'generated 8 tokens' in err
+    if setting.startswith(('--temperature', '--top_p')):     # in effect greedy: what temperature 0 writes
+        sample.main([f'--out_dir={trained}', '--temperature=0', '--num_samples=1', '--max_new_tokens=8', '--stop_at_eot=False',
+                     '--device=cpu', '--start=Буря'])
+        assert capsys.readouterr().out == out
+
+
+# -----------------------------------------------------------------------------
+# tracebacks: hostile dataset files, system limits
+
+
+def hostile_dataset(char_dataset, tmp_path, meta_changes=None, tokenizer_text=None):
+    """A copy of the prepared dataset with meta.json changed, or tokenizer.json replaced."""
+    import shutil
+    data_dir = tmp_path / 'char'
+    shutil.copytree(char_dataset, data_dir)
+    meta = json.loads((data_dir / 'meta.json').read_text())
+    for key, value in (meta_changes or {}).items():
+        meta[key] = value(meta[key]) if callable(value) else value
+    (data_dir / 'meta.json').write_text(json.dumps(meta))
+    if tokenizer_text is not None:
+        (data_dir / 'tokenizer.json').write_text(tokenizer_text)
+    return data_dir
+
+
+@pytest.mark.parametrize('meta_changes, tokenizer_text, message', [
+    ({'val': lambda counts: {**counts, 'chars': 0}}, None, 'val counts'),
+    ({'tokenizer_file': 123}, None, 'tokenizer_file 123'),
+    ({'tokenizer_file': '../../etc/passwd'}, None, 'tokenizer_file'),
+    (None, '[' * 100_000 + ']' * 100_000, 'nested too deeply'),
+    (None, '{"kind": "char", "chars": ' + '7' * 5001 + '}', 'is not valid JSON'),
+], ids=['val without characters', 'tokenizer_file a number', 'tokenizer_file a path', 'tokenizer nested',
+        'tokenizer 5001 digits'])
+def test_a_hostile_dataset_is_a_one_line_error(char_dataset, tmp_path, capsys, meta_changes, tokenizer_text, message):
+    data_dir = hostile_dataset(char_dataset, tmp_path, meta_changes, tokenizer_text)
+    options = cli_args({**TINY, 'data_dir': data_dir, 'out_dir': tmp_path / 'run', 'max_iters': 1})
+    with pytest.raises(SystemExit) as exit_info:
+        train_cli.main(['config/gpt.py', *options])
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 1 and message in err and len(err.strip().splitlines()) == 1, err
+    assert 're-create' in err
+
+
+def test_the_page_skips_a_tokenizer_nested_too_deeply(char_dataset, tmp_path):
+    from nanopushkin.playground import ServeConfig, build_playground
+    hostile_dataset(char_dataset, tmp_path, tokenizer_text='[' * 100_000 + ']' * 100_000)
+    said = []
+    playground = build_playground(ServeConfig(out_dir='', tokenizers=str(tmp_path), meter=''), root=tmp_path,
+                                  say=said.append)
+    assert playground.tokenizers == {} and 'nested too deeply' in said[0]
+
+
+def test_a_prompt_file_without_end_is_refused(trained, capsys):
+    import sample
+    with pytest.raises(SystemExit) as exit_info:
+        sample.main([f'--out_dir={trained}', '--start=FILE:/dev/zero', '--device=cpu'])
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 2 and 'longer than 10,000,000 characters' in err and len(err.strip().splitlines()) == 1
+
+
+def test_samples_to_a_full_disk_are_a_one_line_error(trained):
+    with open('/dev/full', 'w') as full:
+        result = run_script(['sample.py', f'--out_dir={trained}', '--num_samples=1', '--max_new_tokens=5',
+                             '--device=cpu'], stdout=full)
+    one_line_error(result, 'cannot write the samples', 'No space left on device')
+
+
+@pytest.mark.parametrize('value', ['[' * 50_000 + ']' * 50_000, '-' * 50_000 + '1', '(' * 50_000],
+                         ids=['list', 'minus signs', 'parentheses'])
+def test_a_value_nested_50000_deep_on_the_command_line(char_dataset, tmp_path, capsys, value):
+    with pytest.raises(SystemExit) as exit_info:
+        train_cli.main(['config/gpt.py', f'--max_iters={value}', f'--data_dir={char_dataset}'])
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 2 and "config key 'max_iters'" in err and len(err) < 500
+
+
+def test_device_meta_is_refused_by_every_command(trained, char_dataset, tmp_path, capsys):
+    import sample
+    options = cli_args({**TINY, 'data_dir': char_dataset, 'out_dir': tmp_path / 'run', 'device': 'meta'})
+    for main, argv, code in ((train_cli.main, ['config/gpt.py', *options], 1),
+                             (sample.main, [f'--out_dir={trained}', '--device=meta'], 2)):
+        with pytest.raises(SystemExit) as exit_info:
+            main(argv)
+        err = capsys.readouterr().err
+        assert exit_info.value.code == code and "unknown --device='meta'" in err and len(err.strip().splitlines()) == 1

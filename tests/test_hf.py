@@ -582,3 +582,36 @@ def test_finetune_sample_export_end_to_end(tmp_path, tokenizer, tiny_corpus_dir,
     with torch.no_grad():
         theirs = GPT2LMHeadModel.from_pretrained(tmp_path / 'exported').eval()(idx).logits
         assert (theirs - model(idx)[0]).abs().max() < 1e-5
+
+
+# -----------------------------------------------------------------------------
+# hostile tokenizer files (issue 23): one line that names the file, through every command
+
+
+@pytest.mark.parametrize('file, content, where', [
+    ('tokenizer_config.json', {'added_tokens_decoder': ['<|endoftext|>']}, 'added_tokens_decoder'),
+    ('tokenizer_config.json', {'added_tokens_decoder': {'0': {'special': True}}}, 'added_tokens_decoder'),
+    ('special_tokens_map.json', {'eos_token': 5}, 'eos_token'),
+    ('special_tokens_map.json', {'eos_token': ['<|endoftext|>']}, 'eos_token'),
+    ('special_tokens_map.json', {'additional_special_tokens': 5}, 'additional_special_tokens'),
+], ids=['decoder a list', 'decoder without content', 'eos a number', 'eos a list', 'additional a number'])
+def test_hostile_tokenizer_files_are_one_line_errors(tmp_path, tokenizer, tiny_corpus_dir, char_dataset, capsys, file,
+                                                     content, where):
+    import sample
+    import train
+    from nanopushkin import prepare
+    folder = tmp_path / 'model'
+    make_hf_folder(folder, tokenizer, CONFIGS[0], 'safetensors')
+    (folder / file).write_text(json.dumps(content))
+    with pytest.raises(ValueError, match=re.escape(f'{folder / file} ({where})')):
+        hf.from_pretrained(folder)
+    for main, argv, code in ((sample.main, [f'--init_from={folder}', '--device=cpu'], 2),
+                             (train.main, ['config/finetune_rugpt3.py', f'--init_from={folder}', '--device=cpu',
+                                           f'--out_dir={tmp_path / "out"}', f'--data_dir={char_dataset}'], 1),
+                             (prepare.main, [f'--tokenizer=pretrained:{folder}', f'--src={tiny_corpus_dir}',
+                                             f'--out_root={tmp_path / "data"}'], 1)):
+        with pytest.raises(SystemExit) as exit_info:
+            main(argv)
+        err = capsys.readouterr().err
+        assert exit_info.value.code == code and err.strip().splitlines()[-1].startswith('error: '), err
+        assert 'Traceback' not in err and where in err.strip().splitlines()[-1], err

@@ -8,11 +8,11 @@ ROOT = Path(__file__).resolve().parent.parent
 # module -> layer, as drawn in the README (0 at the bottom); a module not named is in its package's row
 LAYERS = {
     'nanopushkin.models': 0, 'tokenizer': 0, 'nanopushkin.config': 0, 'nanopushkin.devices': 0,
-    'nanopushkin.verse': 0, 'nanopushkin.optim': 0,
+    'nanopushkin.verse': 0, 'nanopushkin.optim': 0, 'nanopushkin.files': 0,
     'nanopushkin.trainer': 1, 'nanopushkin.sampling': 1, 'nanopushkin.checkpoint': 1, 'nanopushkin.hf': 1,
     'nanopushkin.constraints': 1,
     'nanopushkin.prepare': 1, 'nanopushkin.data': 1, 'nanopushkin.corpus': 1, 'nanopushkin.corpus_stats': 1,
-    'nanopushkin.hub': 1, 'nanopushkin.download': 1, 'nanopushkin.safetensors': 1, 'nanopushkin.files': 1,
+    'nanopushkin.hub': 1, 'nanopushkin.download': 1, 'nanopushkin.safetensors': 1,
     'nanopushkin.compare': 2, 'nanopushkin.style': 2, 'nanopushkin.playground': 2,
 }
 CLI_LAYER = 3

@@ -400,6 +400,12 @@ def test_a_client_that_leaves_is_not_an_error_on_the_console(server, capsys):
     assert capsys.readouterr().err == ''
 
 
+def test_tiny_sampling_settings_on_the_page(server):
+    for setting in ({'temperature': 1e-300}, {'top_p': 5e-324}, {'repetition_penalty': 1e-300}):
+        events = generate(server, prompt='Буря', max_new_tokens=4, stop_at_eot=False, **setting)
+        assert events[-1]['type'] == 'done' and events[-1]['tokens'] == 4, (setting, events[-1])
+
+
 def test_serve_py_refuses_options_that_serve_nothing(capsys):
     import serve
     for option, message in (('--max_new_tokens=-5', '--max_new_tokens must be at least 1'),

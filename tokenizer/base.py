@@ -6,6 +6,8 @@ checkpoint format only ever talk to this interface, so any tokenizer works with 
 import json
 from pathlib import Path
 
+from nanopushkin.files import parse_json
+
 
 class Tokenizer:
     kind = None                      # 'char' | 'word' | 'bpe': names the subclass in saved files
@@ -78,10 +80,9 @@ def load_tokenizer(path_or_dict) -> Tokenizer:
             raise FileNotFoundError(f'tokenizer file {path} does not exist; '
                                     'run data/pushkin/prepare.py to create it')
         try:
-            d = json.loads(path.read_text(encoding='utf-8'))
-        except (UnicodeDecodeError, json.JSONDecodeError) as e:
-            raise ValueError(f'tokenizer file {path} is not valid JSON ({e}); '
-                             're-create it with data/pushkin/prepare.py') from None
+            d = parse_json(path.read_bytes(), f'tokenizer file {path}')
+        except ValueError as e:     # not UTF-8, not JSON, nested 100,000 deep
+            raise ValueError(f'{e}; re-create it with data/pushkin/prepare.py') from None
     if not isinstance(d, dict) or d.get('kind') not in kinds:
         raise ValueError(f'tokenizer data has kind {d.get("kind") if isinstance(d, dict) else None!r}; '
                          f'expected one of {sorted(kinds)}')

@@ -12,7 +12,7 @@ class CharTokenizer(Tokenizer):
 
     def __init__(self, chars):
         chars = list(chars)
-        if len(set(chars)) != len(chars) or any(len(c) != 1 for c in chars):
+        if any(not isinstance(c, str) or len(c) != 1 for c in chars) or len(set(chars)) != len(chars):
             raise ValueError('CharTokenizer needs a list of distinct single characters')
         self.chars = chars                            # id i <-> chars[i]; the eot token comes last
         self.stoi = {c: i for i, c in enumerate(chars)}

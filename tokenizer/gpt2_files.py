@@ -16,6 +16,7 @@ file can be wrong (these files come from the internet).
 import json
 from pathlib import Path
 
+from nanopushkin.files import parse_json
 from tokenizer.base import Tokenizer
 
 # the keys of special_tokens_map.json / tokenizer_config.json that name a special token
@@ -105,24 +106,33 @@ def _read_special_tokens(folder: Path, token_to_id: dict) -> tuple[dict, str]:
         raise ValueError(f'{folder / "added_tokens.json"} must map token strings to integer ids')
     # tokens added on top of vocab.json: in added_tokens.json, or with their id in tokenizer_config.json
     token_to_id.update(added)
-    for i, token in config.get('added_tokens_decoder', {}).items():
-        token_to_id.setdefault(_token_text(token), int(i))
+    decoder = config.get('added_tokens_decoder', {})
+    where = f'{folder / "tokenizer_config.json"} (added_tokens_decoder)'
+    if not (isinstance(decoder, dict) and all(i.isdigit() for i in decoder)):
+        raise ValueError(f'{where} must map token ids to tokens, got {str(decoder)[:100]}')
+    decoder = {int(i): _token_text(token, where) for i, token in decoder.items()}
+    for i, token in decoder.items():
+        token_to_id.setdefault(token, i)
 
     def role(key):        # the token named for a role (bos_token, ...); GPT-2's default for bos/eos/unk
-        for source in (roles, config):
+        for source, name in ((roles, 'special_tokens_map.json'), (config, 'tokenizer_config.json')):
             if key in source:
-                return source[key]
-        return Tokenizer.eot_token if key in ('bos_token', 'eos_token', 'unk_token') else None
+                return source[key], f'{folder / name} ({key})'
+        return (Tokenizer.eot_token if key in ('bos_token', 'eos_token', 'unk_token') else None), None
 
-    specials = [_token_text(t) for t in config.get('added_tokens_decoder', {}).values()] + list(added)
-    specials += [_token_text(role(key)) for key in SPECIAL_TOKEN_ROLES if role(key)]
-    specials += [_token_text(t) for t in role('additional_special_tokens') or []]
+    extra, where = role('additional_special_tokens')
+    if not isinstance(extra or [], list):
+        raise ValueError(f'{where} must be a list of tokens, got {extra!r}')
+    specials = list(decoder.values()) + list(added)
+    specials += [_token_text(*role(key)) for key in SPECIAL_TOKEN_ROLES if role(key)[0]]
+    specials += [_token_text(t, where) for t in extra or []]
     special_tokens = {}
     for s in specials:
         if s not in token_to_id:               # named but not in the vocabulary: HF appends it
             token_to_id[s] = len(token_to_id)
         special_tokens[s] = token_to_id[s]
-    return special_tokens, _token_text(role('eos_token') or Tokenizer.eot_token)
+    eos = role('eos_token')
+    return special_tokens, _token_text(*eos) if eos[0] else Tokenizer.eot_token
 
 
 def _vocab_from_token_ids(path: Path, token_to_id: dict, special_tokens: dict) -> list[bytes]:
@@ -166,9 +176,14 @@ def _read_merges(path: Path, token_to_id: dict) -> list[tuple[int, int]]:
     return merges
 
 
-def _token_text(token) -> str:
-    """HF config files write a token either as its text or as {'content': text, ...}."""
-    return token['content'] if isinstance(token, dict) else token
+def _token_text(token, where) -> str:
+    """HF config files write a token either as its text or as {'content': text, ...}; `where` names
+    the file and key it comes from, for the error if it is neither."""
+    text = token.get('content') if isinstance(token, dict) else token
+    if not isinstance(text, str) or not text:
+        raise ValueError(f'{where} names a token as {str(token)[:100]}; a token is its text or '
+                         '{"content": text, ...}: is this tokenizer folder damaged?')
+    return text
 
 
 def _write_json(path: Path, obj):
@@ -186,9 +201,4 @@ def _read_json(path: Path, required=False):
     """The parsed JSON file, or None if it is optional and absent; a clear error if it is corrupt."""
     if not path.is_file() and not required:
         return None
-    try:
-        return json.loads(_read_text(path))
-    except json.JSONDecodeError as e:
-        raise ValueError(f'{path} is not valid JSON ({e})') from None
-    except RecursionError:
-        raise ValueError(f'{path} is not a tokenizer file: its JSON is nested too deeply to read') from None
+    return parse_json(path.read_bytes(), path)

@@ -10,6 +10,10 @@ What they share (config checks, the loss, num_params) is in base.py.
 """
 
 import dataclasses
+from contextlib import contextmanager
+
+import torch
+from torch.overrides import TorchFunctionMode
 
 from .gpt import GPT, GPTConfig
 from .linear import LinearConfig, NGramMLP
@@ -71,3 +75,24 @@ def model_args_from_config(cfg, vocab_size):
     if config_cls is RNNConfig:
         args['cell'] = cfg.model
     return dataclasses.asdict(config_cls(**args))
+
+
+class _SkipInitialization(TorchFunctionMode):
+    """Inside: torch.nn.init's fills of meta tensors return at once. On the meta device they compute
+    nothing anyway, but their first call imports torch's compiler (seconds)."""
+    FILLS = ('normal_', 'uniform_', 'zeros_', 'ones_', 'fill_', 'zero_', 'kaiming_uniform_', 'trunc_normal_')
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        target = args[0] if args else next(iter(kwargs.values()), None)
+        if getattr(func, '__name__', '') in self.FILLS and isinstance(target, torch.Tensor) and target.is_meta:
+            return target
+        return func(*args, **kwargs)
+
+
+@contextmanager
+def shapes_only():
+    """Models built inside this block have their parameters' shapes and no memory (the meta device):
+    to check a file's weights against the model its settings describe before allocating it."""
+    with torch.device('meta'), _SkipInitialization():
+        yield
