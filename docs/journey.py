@@ -328,8 +328,9 @@ def models_step(cfg):
 @torch.no_grad()
 def attention_step(cfg):
     """Where each head of a trained GPT looks, averaged over windows of held-out text: the weight
-    on the position itself, on the character before it, on the first character of the window,
-    and the mean distance looked back. The weights are those the playground's Attention tab shows."""
+    on the position itself, on the character before it, on the first character of the window, on
+    spaces and line breaks (the word boundaries), and the mean distance looked back. The weights are
+    those the playground's Attention tab shows."""
     model, tokenizer, checkpoint = load_checkpoint(cfg.attention_model)
     if checkpoint['model_type'] != 'gpt':
         raise SystemExit(f'error: --attention_model={cfg.attention_model} is a {checkpoint["model_type"]}, not a GPT')
@@ -338,15 +339,19 @@ def attention_step(cfg):
     windows = [val[start:start + block_size].tolist() for start in range(0, 16 * block_size, block_size)]
     offsets = torch.arange(block_size)
     distance = (offsets[:, None] - offsets[None, :]).clamp(min=0).float()   # i - j for j <= i
-    figures = {}
+    boundary = torch.tensor([[tokenizer.decode([i]) in (' ', '\n') for i in ids] for ids in windows]).float()
+    figures = {'boundary_share_of_text': boundary.mean().item()}
     for layer in range(model.config.n_layer):
-        weights = torch.stack([attention_weights(model, ids, layer) for ids in windows]).mean(0)  # (heads, T, T)
+        per_window = torch.stack([attention_weights(model, ids, layer) for ids in windows])  # (windows, heads, T, T)
+        on_boundaries = (per_window * boundary[:, None, None, :]).sum(-1)[:, :, 1:].mean((0, 2))
+        weights = per_window.mean(0)
         rows = weights[:, 1:]            # every position but the first, which can only read itself
         for head in range(weights.size(0)):
             figures[f'layer{layer}.head{head}'] = {
                 'self': rows[head].diagonal(offset=1).mean().item(),
                 'previous': rows[head].diagonal(offset=0).mean().item(),
                 'first': rows[head, :, 0].mean().item(),
+                'boundaries': on_boundaries[head].item(),
                 'mean_distance': (weights[head] * distance)[1:].sum(-1).mean().item()}
     return figures
 
