@@ -132,7 +132,7 @@ SAMPLING = {   # key in figures.json: (what the journey calls it, the options)
     'seed_project': ("the seed project's", ['--num_beams=2', '--top_k=20', '--top_p=0.8', '--temperature=0.7',
                                              '--no_repeat_ngram_size=2']),
 }
-TOKENIZER_COMPARISON = 'char+bpe1410+bpe4096-90s-gru+gpt'
+TOKENIZER_COMPARISON = 'char+bpe1410+bpe4096-500ktok-gpt'
 SAMPLING_PROMPT = 'Мой дядя самых честных правил'
 
 
@@ -347,7 +347,7 @@ def attention_step(cfg):
         weights = per_window.mean(0)
         rows = weights[:, 1:]            # every position but the first, which can only read itself
         for head in range(weights.size(0)):
-            figures[f'layer{layer}.head{head}'] = {
+            figures[f'layer{layer}_head{head}'] = {
                 'self': rows[head].diagonal(offset=1).mean().item(),
                 'previous': rows[head].diagonal(offset=0).mean().item(),
                 'first': rows[head, :, 0].mean().item(),
