@@ -107,7 +107,7 @@ class JourneyConfig:
 
     @property
     def runs(self) -> Path:
-        return self.out / 'runs'           # checkpoints of the runs below (never committed)
+        return self.out / f'runs{"-fast" if self.fast else ""}'   # checkpoints of the runs below (never committed)
 
 
 def trap_run(budget):
