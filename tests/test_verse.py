@@ -11,9 +11,9 @@ import pytest
 import torch
 
 from nanopushkin.constraints import SyllableLimit, parse_syllables
-from nanopushkin.verse import (annotate, complete_lines, count_syllables, distance, ending, lines_of,
-                               rhyme_key, rhyme_rate, rhyme_scheme, rhymes, stanza_shapes, stanzas_of,
-                               summary, syllable_counts, tetrameter_share, verse_figures)
+from nanopushkin.verse import (annotate, complete_lines, count_syllables, distance, ending, guess_meter,
+                               lines_of, rhyme_key, rhyme_keys, rhyme_rate, rhyme_scheme, rhymes, stanza_shapes,
+                               stanzas_of, summary, syllable_counts, tetrameter_share, verse_figures, word_fit)
 from tokenizer.bpe import BPETokenizer
 from tokenizer.char import CharTokenizer
 
@@ -130,7 +130,77 @@ def test_parity_decides_the_ending_and_meter_none_does_not():
     assert rhymes('Он по-французски совершенно', 'Мог изъясняться и писал;', None) is False
     assert rhymes('Достойнее души прекрасной,', 'Печально подносить лекарство,', None) is False
     with pytest.raises(ValueError, match='meter must be one of'):
-        ending('Мой дядя', 'dactyl')
+        ending('Мой дядя', 'hexameter')
+
+
+@pytest.mark.parametrize('a, b, meter', [
+    ('Белеет парус одинокой', 'Что ищет он в стране далекой?', 'iamb'),      # далёкой
+    ('В тумане моря голубом!..', 'Жалею ли о чем?', 'iamb'),                  # о чём
+    ('Спит земля в сиянье голубом...', 'Жду ль чего? жалею ли о чем?', 'trochee'),
+    ('В постелю с бала едет он:', 'Уж барабаном пробужден.', 'iamb'),         # пробуждён
+    ('И романтические розы;', 'Лились его живые слезы;', 'iamb'),             # слёзы: feminine
+    ('И полку, с пыльной их семьей,', 'Задернул траурной тафтой.', 'iamb'),   # семьёй
+])
+def test_e_printed_for_yo_in_the_rhyme(a, b, meter):
+    assert rhymes(a, b, meter) and rhymes(b, a, meter)
+
+
+def test_only_the_stressed_e_of_the_rhyme_may_be_yo():
+    assert rhyme_keys('Что ищет он в стране далекой?', 'f') == {'экə', 'окə'}
+    assert rhyme_keys('о чем', 'm') == {'эм', 'ом'}
+    assert rhyme_keys('Как в поле', 'f') == {'олə'}          # the unstressed е after the stress stays
+    assert rhyme_keys('Мой дядя самых честных правил,', 'f') == {'авəл'}   # no е: one key
+
+
+def test_dactylic_endings():
+    clouds = 'Тучки небесные, вечные странники!'
+    assert ending(clouds, 'dactyl') == 'd' and ending('Степью лазурною, цепью жемчужною', 'dactyl') == 'd'
+    assert ending('Мчитесь вы, будто как я же, изгнанники', 'amphibrach') == 'f'
+    assert rhyme_key('трудную', 'd') == 'уднəйə'
+    assert rhymes('В минуту жизни трудную', 'Одну молитву чудную', 'dactyl')
+    assert not rhymes('В минуту жизни трудную', 'С милого севера в сторону южную.', 'dactyl')
+    # read as feminine the two lines share their unstressed -ую and look like a rhyme
+    assert rhyme_key('трудную', 'f') == rhyme_key('южную', 'f')
+    assert rhymes(clouds, 'Мчитесь вы, будто как я же, изгнанники', 'dactyl')
+    assert rhyme_scheme(CLOUDS.split('\n'), 'dactyl') == 'abab'
+
+
+CLOUDS = """Тучки небесные, вечные странники!
+Степью лазурною, цепью жемчужною
+Мчитесь вы, будто как я же, изгнанники
+С милого севера в сторону южную."""
+
+ROAD = """Выхожу один я на дорогу;
+Сквозь туман кремнистый путь блестит;
+Ночь тиха. Пустыня внемлет богу,
+И звезда с звездою говорит.
+В небесах торжественно и чудно!
+Спит земля в сиянье голубом...
+Что же мне так больно и так трудно?
+Жду ль чего? жалею ли о чем?"""
+
+ANGEL = """По небу полуночи ангел летел
+И тихую песню он пел;
+И месяц, и звезды, и тучи толпой
+Внимали той песне святой."""
+
+
+@pytest.mark.parametrize('text, meter', [
+    (ONEGIN_I + '\n\n' + ONEGIN_VIII, 'iamb'),
+    (ROAD, 'trochee'),              # Lermontov: trochaic pentameter, 'богу' ~ 'дорогу' feminine
+    (CLOUDS, 'dactyl'),             # Lermontov: dactylic endings, words on syllables 1, 4, 7, 10
+    (ANGEL, 'amphibrach'),          # Lermontov: 'летел' ~ 'пел' masculine at 11 and 8 syllables
+    ('Утром он встал рано.\nПотом пошел на службу в город.\nВечером читал книгу.\n', None),
+])
+def test_guess_meter(text, meter):
+    guessed, scores = guess_meter(text)
+    assert guessed == meter, scores
+
+
+def test_word_fit_tells_a_three_syllable_meter_from_a_two_syllable_one():
+    assert word_fit(CLOUDS, 'dactyl') == 1.0 and word_fit(CLOUDS, 'iamb') == 1.0
+    assert word_fit(ONEGIN_I, 'iamb') == 1.0 and word_fit(ONEGIN_I, 'amphibrach') < 0.97
+    assert word_fit(ANGEL, 'anapest') < 0.9
 
 
 def test_rhyme_keys():
