@@ -409,3 +409,109 @@ def test_sample_py_bad_syllables_is_a_one_line_error(trained_run):
     result = run_sample(f'--out_dir={trained_run}', '--syllables=8-9')
     assert result.returncode == 2
     assert result.stderr.count('\n') == 1 and 'syllables must be a comma-separated list' in result.stderr
+
+
+# -----------------------------------------------------------------------------
+# whole stanzas (nanopushkin/stanza.py)
+
+def tiny_trained_model(tok, text, steps=120):
+    """A one-layer GPT fitted to the text for a few steps: it writes Cyrillic-looking lines."""
+    from nanopushkin.models import build_model
+    torch.manual_seed(0)
+    model = build_model('gpt', {'vocab_size': tok.vocab_size, 'block_size': 48, 'n_layer': 1, 'n_head': 2,
+                                'n_embd': 32})
+    ids = torch.tensor(tok.encode(text))
+    optimizer = torch.optim.AdamW(model.parameters(), lr=3e-3)
+    for _ in range(steps):
+        starts = torch.randint(len(ids) - 49, (16,))
+        x = torch.stack([ids[i:i + 48] for i in starts])
+        y = torch.stack([ids[i + 1:i + 49] for i in starts])
+        _, loss = model(x, y)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return model.eval()
+
+
+@pytest.fixture(scope='module', params=['char', 'bpe'])
+def stanza_model(request):
+    text = ONEGIN_I + '\n\n' + ONEGIN_VIII
+    tok = CharTokenizer.train(text) if request.param == 'char' else BPETokenizer.train(text, vocab_size=300)
+    return tok, tiny_trained_model(tok, text), text
+
+
+@pytest.mark.parametrize('form', ['onegin', 'quatrain', 'couplets'])
+def test_every_stanza_has_the_form(stanza_model, form):
+    """Char and byte-level BPE: every stanza written has the scheme (verse.rhyme_scheme) and every
+    line the syllables of its letter, for two seeds."""
+    from nanopushkin.sampling import SampleOptions
+    from nanopushkin.stanza import FORMS, RhymeDictionary, check_stanza, parse_form, write_stanza
+    tok, model, text = stanza_model
+    dictionary = RhymeDictionary()
+    dictionary.add(text)
+    stanza_form = parse_form(form)
+    for seed in (0, 1):
+        lines, report = write_stanza(model, tok, '', stanza_form, SampleOptions(max_new_tokens=120, temperature=0.9),
+                                     dictionary, torch.Generator().manual_seed(seed), candidates=12)
+        assert rhyme_scheme(lines) == FORMS[form], lines
+        assert [count_syllables(line) for line in lines] == [9 if c.isupper() else 8 for c in FORMS[form]]
+        assert check_stanza(lines, stanza_form)
+        assert report.sampled_lines + report.forced_lines == len(FORMS[form])
+
+
+def test_parse_form_and_bad_schemes():
+    from nanopushkin.stanza import normalized, parse_form
+    assert parse_form('onegin').scheme == 'AbAbCCddEffEgg' and parse_form('onegin').syllables == (8, 9)
+    assert parse_form(rhyme_scheme_text='aBBa', syllables='6,7').line_syllables('B') == 7
+    assert normalized('bAbA') == 'aBaB' and normalized('AbAbCCddEffEgg') == 'AbAbCCddEffEgg'
+    for args, message in [(('sonnet',), 'unknown form'), (('', 'Ab-Ab'), 'letters only'),
+                          (('', 'aAbb'), 'joins a masculine'), (('onegin', 'AbAb'), 'not both'),
+                          (('', 'AbAb', '8,10'), 'an even count and the next one'),
+                          (('', 'AbAb', '9,10'), 'an even count'), (('', 'AbAb', 'x'), 'an even count')]:
+        with pytest.raises(ValueError, match=message):
+            parse_form(*args)
+
+
+def test_stop_at_newline_samples_one_nonempty_line():
+    from nanopushkin.models import build_model
+    from nanopushkin.sampling import generate
+    tok = CharTokenizer.train(ONEGIN_I)
+    torch.manual_seed(0)
+    model = build_model('gru', {'vocab_size': tok.vocab_size, 'n_embd': 8, 'n_hidden': 16, 'n_layer': 1})
+    lines = generate(model, tok, 'Мой дядя самых честных правил,\n', num_samples=6, max_new_tokens=300,
+                     syllables='9', stop_at_newline=True)
+    for ids in lines:
+        text = tok.decode(ids)
+        assert text.count('\n') <= 1 and (text.endswith('\n') or tok.eot_id not in ids)
+        assert count_syllables(text) == 9, text
+    with pytest.raises(ValueError, match='num_beams=1'):
+        generate(model, tok, 'Мой', num_beams=2, stop_at_newline=True)
+
+
+def test_sample_py_writes_stanzas(trained_run, tmp_path):
+    words = tmp_path / 'words.txt'
+    words.write_text(ONEGIN_I + '\n' + ONEGIN_VIII, encoding='utf-8')
+    result = run_sample(f'--out_dir={trained_run}', '--form=quatrain', '--num_samples=2', '--device=cpu',
+                        f'--rhyme_words={words}', '--max_new_tokens=100', '--rhyme_candidates=8')
+    assert result.returncode == 0, result.stderr
+    stanzas = result.stdout.split('-' * 40 + '\n')[:-1]
+    assert len(stanzas) == 2 and stanzas[0] != stanzas[1]
+    for shown in stanzas:
+        rows = [re.fullmatch(r'\s*(\d+) ([a-zA-Z])  (.*)', line) for line in shown.rstrip('\n').split('\n')]
+        assert all(rows) and ''.join(row[2] for row in rows) == 'AbAb'
+        assert rhyme_scheme([row[3] for row in rows]) == 'AbAb'
+    assert result.stderr.count('form kept') == 2 and 's per stanza' in result.stderr
+
+
+@pytest.mark.parametrize('args, message', [
+    (['--rhyme_scheme=AbAb1'], 'letters only'),
+    (['--form=sonnet'], 'unknown form'),
+    (['--form=onegin', '--syllables=8,8'], 'an even count'),
+    (['--form=onegin', '--num_beams=2'], 'num_beams=1'),
+    (['--form=onegin', '--rhyme_candidates=0'], 'rhyme_candidates must be'),
+    (['--form=onegin', '--rhyme_words=no/such/file'], 'neither a corpus folder nor a text file'),
+])
+def test_sample_py_bad_stanza_options_are_one_line_errors(trained_run, args, message):
+    result = run_sample(f'--out_dir={trained_run}', '--device=cpu', *args)
+    assert result.returncode == 2
+    assert result.stderr.count('\n') == 1 and message in result.stderr, result.stderr
