@@ -515,3 +515,17 @@ def test_sample_py_bad_stanza_options_are_one_line_errors(trained_run, args, mes
     result = run_sample(f'--out_dir={trained_run}', '--device=cpu', *args)
     assert result.returncode == 2
     assert result.stderr.count('\n') == 1 and message in result.stderr, result.stderr
+
+
+def test_bench_verse_stanza_measures_the_price_of_the_form(trained_run, tiny_corpus_dir, tmp_path):
+    result = subprocess.run([sys.executable, 'bench/verse_stanza.py', f'--out_dir={trained_run}', '--form=couplets',
+                             f'--rhyme_words={tiny_corpus_dir}', '--num_stanzas=2', '--rhyme_candidates=8',
+                             f'--results_dir={tmp_path}'], cwd=ROOT, capture_output=True, text=True,
+                            encoding='utf-8', timeout=300)
+    assert result.returncode == 0, result.stderr
+    import json
+    figures = json.loads((tmp_path / 'stanza_couplets.json').read_text(encoding='utf-8'))
+    assert figures['form_kept'] == 1.0 and figures['stanzas'] == 2 and figures['seconds_per_stanza'] > 0
+    for which in ('stanzas', 'free samples'):
+        assert 0 < figures['bits_per_char'][which] < 20 and 0 <= figures['known_word_share'][which] <= 1
+    assert rhyme_scheme(figures['example'].strip().split('\n')) == 'aabb'
