@@ -10,7 +10,7 @@ to it. So the rhyme is chosen among whole lines, with the one sampler and the mo
    for: capitals feminine, small letters masculine).
 2. Keep the candidates that fit the scheme: a line rhymes (verse.rhymes, meter iamb) with the
    earlier lines of its letter and with no other earlier line, so verse.rhyme_scheme gives back
-   exactly the scheme. An opening line (the first of its letter) is kept only if some word of the
+   exactly the scheme. An opening line (the first of its letter) is preferred if some word of the
    rhyme dictionary could answer it, so it does not leave its partner without a rhyme.
 3. Of those, take the one the model finds likeliest: the mean log-probability of its tokens under
    the distribution they were drawn from (before temperature), as beam search scores beams.
@@ -217,26 +217,29 @@ def write_stanza(model, tokenizer, prompt: str, form: StanzaForm, options: Sampl
     for i, letter in enumerate(scheme):
         context = prefix + ''.join(line + '\n' for line in lines)
         opening = scheme.lower().index(letter.lower()) == i
-        best = None
+        best = unanswered = None
         for _ in range(rounds):
             samples = _line_samples(model, tokenizer, context, options, form.line_syllables(letter), candidates,
                                     generator)
             report.candidates += candidates
             for text, _ in samples:
                 dictionary.add(text)
-            good = [(score, text) for text, score in samples if fits(lines, scheme, text)
-                    and (not opening or _answerable(text, dictionary))]
-            if good:
-                best = max(good)[1]
+            good = [(score, text) for text, score in samples if fits(lines, scheme, text)]
+            answerable = [(score, text) for score, text in good if not opening or _answerable(text, dictionary)]
+            unanswered = max(good + ([unanswered] if unanswered else []), default=None)
+            if answerable:
+                best = max(answerable)[1]
                 break
+        if best is None and opening and unanswered:
+            best = unanswered[1]                  # no word answers it yet: its partner may still find one
         if best is None:
-            best = _force_rhyme(model, tokenizer, context, options, lines, scheme, form, dictionary, generator,
-                                report) if not opening else None
+            best = None if opening else _force_rhyme(model, tokenizer, context, options, lines, scheme, form,
+                                                     dictionary, generator, report)
             if best is None:
                 raise ValueError(f'line {i + 1} of the scheme {scheme} ({letter}) could not be written in '
                                  f'{rounds} rounds of {candidates} candidates'
                                  + ('' if opening else ' nor by forcing a rhyme word from the dictionary')
-                                 + '; try more --rhyme_candidates or another seed')
+                                 + '; try more --rhyme_candidates, --rhyme_words or another seed')
             report.forced_lines += 1
         else:
             report.sampled_lines += 1

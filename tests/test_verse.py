@@ -529,3 +529,17 @@ def test_bench_verse_stanza_measures_the_price_of_the_form(trained_run, tiny_cor
     for which in ('stanzas', 'free samples'):
         assert 0 < figures['bits_per_char'][which] < 20 and 0 <= figures['known_word_share'][which] <= 1
     assert rhyme_scheme(figures['example'].strip().split('\n')) == 'aabb'
+
+
+def test_a_stanza_that_cannot_be_written_is_a_one_line_error():
+    """One candidate per line, one round, no dictionary: an untrained model's second line does not
+    rhyme and no word can be forced."""
+    from nanopushkin.models import build_model
+    from nanopushkin.sampling import SampleOptions
+    from nanopushkin.stanza import RhymeDictionary, parse_form, write_stanza
+    tok = CharTokenizer.train(ONEGIN_I)
+    torch.manual_seed(0)
+    model = build_model('gru', {'vocab_size': tok.vocab_size, 'n_embd': 8, 'n_hidden': 16, 'n_layer': 1})
+    with pytest.raises(ValueError, match=r'^line 2 of the scheme aabb \(a\) could not be written .*another seed$'):
+        write_stanza(model, tok, '', parse_form('couplets'), SampleOptions(max_new_tokens=150), RhymeDictionary(),
+                     torch.Generator().manual_seed(0), candidates=1, rounds=1)
