@@ -49,8 +49,10 @@ MAX_BEAMS = 8                # beam search cannot be stopped half way: keep it s
 CANDIDATES_SENT = 64         # per step: the logits of the most likely tokens, for the page's redraws
 TAIL_BIN = 0.25              # ... and the other logits as a histogram of bins this wide
 # the sampling options a request may give (all of SampleOptions but num_samples: the page writes
-# one sample) and their types, which are the types of their defaults
-SETTINGS = {f.name: type(f.default) for f in dataclasses.fields(SampleOptions) if f.name != 'num_samples'}
+# one sample; and stop_at_newline, which is how stanza.py writes one line) and their types, which
+# are the types of their defaults
+SETTINGS = {f.name: type(f.default) for f in dataclasses.fields(SampleOptions)
+            if f.name not in ('num_samples', 'stop_at_newline')}
 
 
 @dataclass
