@@ -83,7 +83,7 @@ def main(argv):
     texts = ['\n'.join(lines) + '\n' for lines in stanzas]
     n_chars = sum(map(len, texts)) // len(texts)
     free = [tokenizer.decode(ids)[:n_chars] for ids in
-            generate(model, tokenizer, cfg.start, replace(options, max_new_tokens=4 * n_chars, stop_at_eot=False,
+            generate(model, tokenizer, cfg.start, replace(options, max_new_tokens=4 * n_chars,
                                                           num_samples=cfg.num_stanzas), generator=generator)]
     result = {
         'command': 'python bench/verse_stanza.py' + ''.join(f' {a}' for a in argv),

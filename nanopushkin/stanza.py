@@ -15,9 +15,9 @@ to it. So the rhyme is chosen among whole lines, with the one sampler and the mo
 3. Of those, take the one the model finds likeliest: the mean log-probability of its tokens under
    the distribution they were drawn from (before temperature), as beam search scores beams.
 4. No candidate fits after `rounds` batches: force a rhyme word. Take a word of the rhyme
-   dictionary (words of the corpus and of the candidates the model wrote) with the partner's rhyme
-   key, let the model write the head of the line with the syllables the word leaves, and end the
-   line with the word.
+   dictionary (words of the corpus, the prompt and the candidates the model wrote) with the
+   partner's rhyme key (for an opening line: a word some other word rhymes with), let the model
+   write the head of the line with the syllables the word leaves, and end the line with the word.
 5. Still nothing: a one-line error (the form cannot be written with this model and dictionary).
 
 Why this method: it needs nothing from the model but samples and their probabilities, so it works
@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import regex as re
+import torch
 import torch.nn.functional as F
 
 from nanopushkin.corpus import read_works
@@ -45,6 +46,7 @@ FORMS = {
     'couplets': 'aabb',             # masculine couplets
 }
 LINE_SYLLABLES = (8, 9)             # (masculine, feminine) line lengths: iambic tetrameter
+FORCED_WORDS_TRIED = 50            # dictionary words tried, a line head sampled for each, before giving up
 _WORD = re.compile(r'[а-яё]+(?:-[а-яё]+)*')
 
 
@@ -113,6 +115,10 @@ class RhymeDictionary:
             for kind in 'mf':
                 for key in rhyme_keys(word, kind):
                     self.by_key.setdefault((kind, key), set()).add(word)
+
+    def rhymable_words(self, kind: str) -> list[str]:
+        """Words of this kind of ending that some other word of the dictionary rhymes with."""
+        return sorted(set().union(*(words for (k, _), words in self.by_key.items() if k == kind and len(words) > 1)))
 
     def words_rhyming(self, line: str, kind: str) -> list[str]:
         """Words whose rhyme key of this kind is one of the line's, but not its own last word."""
@@ -190,12 +196,16 @@ class StanzaReport:
 
 
 def _force_rhyme(model, tokenizer, context, options, lines, scheme, form, dictionary, generator, report):
-    """The line after `lines` ending in a dictionary word that rhymes with its partner, its head
-    written by the model; None if no word fits."""
+    """The line after `lines` ending in a forced dictionary word, its head written by the model; None
+    if no word fits. The word rhymes with the line's partner; for an opening line it is one that
+    another word of the dictionary rhymes with, so the partner can be forced in its turn."""
     i = len(lines)
-    partner = next(lines[j] for j in range(i) if scheme[j].lower() == scheme[i].lower())
+    partner = next((lines[j] for j in range(i) if scheme[j].lower() == scheme[i].lower()), None)
+    kind = 'f' if scheme[i].isupper() else 'm'
+    words = dictionary.words_rhyming(partner, kind) if partner else dictionary.rhymable_words(kind)
     n_syllables = form.line_syllables(scheme[i])
-    for word in dictionary.words_rhyming(partner, ending(partner)):
+    order = torch.randperm(len(words), generator=generator, device=generator.device)
+    for word in (words[k] for k in order.tolist()[:FORCED_WORDS_TRIED]):
         head_syllables = n_syllables - count_syllables(word)
         if head_syllables < 1:
             continue
@@ -209,7 +219,7 @@ def _force_rhyme(model, tokenizer, context, options, lines, scheme, form, dictio
 
 
 def write_stanza(model, tokenizer, prompt: str, form: StanzaForm, options: SampleOptions,
-                 dictionary: RhymeDictionary, generator=None, candidates=16, rounds=4):
+                 dictionary: RhymeDictionary, generator, candidates=16, rounds=4):
     """(the stanza's lines, a StanzaReport): the lines of form.scheme after the prompt, each
     checked by `fits`; ValueError when a line cannot be written (see the module docstring)."""
     scheme, lines, report = form.scheme, [], StanzaReport()
@@ -230,16 +240,15 @@ def write_stanza(model, tokenizer, prompt: str, form: StanzaForm, options: Sampl
             if answerable:
                 best = max(answerable)[1]
                 break
-        if best is None and opening and unanswered:
-            best = unanswered[1]                  # no word answers it yet: its partner may still find one
+        if best is None and opening and unanswered and not dictionary.rhymable_words('f' if letter.isupper() else 'm'):
+            best = unanswered[1]                  # no word to force either: its partner may still find one
         if best is None:
-            best = None if opening else _force_rhyme(model, tokenizer, context, options, lines, scheme, form,
-                                                     dictionary, generator, report)
+            best = _force_rhyme(model, tokenizer, context, options, lines, scheme, form, dictionary, generator,
+                                report)
             if best is None:
                 raise ValueError(f'line {i + 1} of the scheme {scheme} ({letter}) could not be written in '
-                                 f'{rounds} rounds of {candidates} candidates'
-                                 + ('' if opening else ' nor by forcing a rhyme word from the dictionary')
-                                 + '; try more --rhyme_candidates, --rhyme_words or another seed')
+                                 f'{rounds} rounds of {candidates} candidates nor by forcing a rhyme word from '
+                                 f'the dictionary; try more --rhyme_candidates, --rhyme_words or another seed')
             report.forced_lines += 1
         else:
             report.sampled_lines += 1
