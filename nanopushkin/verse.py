@@ -49,6 +49,7 @@ FIRST_STRONG = {'iamb': 2, 'trochee': 1, 'dactyl': 1, 'amphibrach': 2, 'anapest'
 FOOT = {'iamb': 2, 'trochee': 2, 'dactyl': 3, 'amphibrach': 3, 'anapest': 3}
 METERS = (*FIRST_STRONG, None)      # None: the meter is unknown, so is the ending
 NEAR_BEST_RATE = 0.05               # guess_meter: rhyme rates this close to the best are a tie
+MIN_RHYME_RATE = 0.3                # guess_meter: below this, the rhymes are chance (blank verse)
 TERNARY_FIT = 0.97                  # guess_meter: the word fit that makes a three-syllable meter likely
 ENDINGS = 'mfd'                     # masculine, feminine, dactylic: 0, 1 or 2 unstressed syllables after the stress
 
@@ -289,11 +290,11 @@ def guess_meter(text: str, window=RHYME_WINDOW) -> tuple[str | None, dict]:
     the last stress on the 8th syllable, and a 12-syllable line fits iamb and dactyl. So among the
     meters that rhyme best, a three-syllable one wins if its strong syllables hold the poem's
     words (`word_fit` >= TERNARY_FIT, which verse in a two-syllable meter does not reach), else the
-    two-syllable meter listed first in METERS. None when no line rhymes under any meter (blank
-    verse, prose): then the endings say nothing."""
+    two-syllable meter listed first in METERS. None when under every meter fewer than MIN_RHYME_RATE
+    of the lines rhyme (blank verse, prose: the rhymes found are chance, and the endings say nothing)."""
     scores = {meter: (rhyme_rate(text, meter, window), word_fit(text, meter)) for meter in METERS if meter}
     best_rate = max(rate for rate, _ in scores.values())
-    if not best_rate > 0:
+    if not best_rate >= MIN_RHYME_RATE:
         return None, scores
     near = [meter for meter, (rate, _) in scores.items() if rate >= best_rate - NEAR_BEST_RATE]
     ternary = [meter for meter in near if FOOT[meter] == 3 and scores[meter][1] >= TERNARY_FIT]

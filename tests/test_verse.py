@@ -191,6 +191,9 @@ ANGEL = """По небу полуночи ангел летел
     (CLOUDS, 'dactyl'),             # Lermontov: dactylic endings, words on syllables 1, 4, 7, 10
     (ANGEL, 'amphibrach'),          # Lermontov: 'летел' ~ 'пел' masculine at 11 and 8 syllables
     ('Утром он встал рано.\nПотом пошел на службу в город.\nВечером читал книгу.\n', None),
+    # blank verse: one chance rhyme in eight lines is not enough to tell a meter
+    ('Утром он встал рано.\nПотом пошел на службу в город.\nВечером читал книгу.\nОбедал дома.\n'
+     'Пришел домой и сел писать\nНо бросил и пошел гулять\nНа улице было темно.\nОн лег спать.\n', None),
 ])
 def test_guess_meter(text, meter):
     guessed, scores = guess_meter(text)
