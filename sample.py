@@ -13,11 +13,16 @@ then a line of dashes. Speed, and with --style the style meter's verdict, go to 
 With --verse each sample is printed when it is complete, every line with its syllable count and
 rhyme letter in front (nanopushkin/verse.py), and its verse figures go to stderr next to those of
 held-out Pushkin verse (results/verse/rhyme.json, written by bench/verse_rhyme.py).
+With --form=onegin (or quatrain, couplets, or --rhyme_scheme=AbAbCCddEffEgg) each sample is a whole
+stanza of that form, written line by line by nanopushkin/stanza.py and printed as --verse prints:
+
+    python sample.py --out_dir=out --form=onegin --rhyme_words=../shared/data/pushkin --num_samples=2
 """
 import json
 import os
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import torch
@@ -27,6 +32,7 @@ from nanopushkin.config import main_parse
 from nanopushkin.devices import resolve_device
 from nanopushkin.hf import from_pretrained
 from nanopushkin.sampling import SampleConfig, StreamPrinter, generate, prepare_prompt, read_prompt
+from nanopushkin.stanza import check_stanza, parse_form, read_rhyme_words, write_stanza
 from nanopushkin.style import MIN_PASSAGE_CHARS, known_word_share, load_meter, score_texts
 from nanopushkin.verse import annotate, complete_lines, summary
 
@@ -72,6 +78,7 @@ def main(argv):
         meter = load_meter(cfg.meter) if cfg.style else None
         model, tokenizer = load_model(cfg, device)
         prompt_ids = prepare_prompt(tokenizer, prompt, cfg)   # checks the options against it, up front
+        stanza_form = stanza_options(cfg, tokenizer)
     except (ValueError, OSError) as e:                 # OSError: missing files, no network for the hub
         print(f'error: {e}', file=sys.stderr)
         sys.exit(2)
@@ -84,10 +91,45 @@ def main(argv):
               file=sys.stderr)
 
     try:
-        generate_and_print(cfg, model, tokenizer, prompt, prompt_ids, meter, device)
+        if stanza_form is not None:
+            write_stanzas(cfg, model, tokenizer, prompt, *stanza_form, device)
+        else:
+            generate_and_print(cfg, model, tokenizer, prompt, prompt_ids, meter, device)
     except ValueError as e:                            # a generation that ran out of allowed tokens
         print(f'\nerror: {e}', file=sys.stderr)
         sys.exit(2)
+
+
+def stanza_options(cfg, tokenizer):
+    """(form, rhyme dictionary) of --form / --rhyme_scheme, checked up front; None without them."""
+    if not (cfg.form or cfg.rhyme_scheme):
+        return None
+    form = parse_form(cfg.form, cfg.rhyme_scheme, cfg.syllables)
+    if cfg.num_beams > 1:
+        raise ValueError('stanzas are sampled line by line: use num_beams=1 with --form or --rhyme_scheme')
+    if cfg.rhyme_candidates < 1:
+        raise ValueError(f'rhyme_candidates must be >= 1, got {cfg.rhyme_candidates}')
+    prepare_prompt(tokenizer, '', replace(cfg, syllables=str(form.syllables[1]), stop_at_newline=True))
+    return form, read_rhyme_words(cfg.rhyme_words)
+
+
+def write_stanzas(cfg, model, tokenizer, prompt, form, dictionary, device):
+    """Each sample: a stanza of the form after the prompt, annotated as --verse shows lines, then
+    SEPARATOR; what it took (lines sampled, rhyme words forced, seconds) goes to stderr."""
+    generator = torch.Generator(device=device).manual_seed(cfg.seed)
+    dictionary.add(prompt)
+    elapsed = 0.0
+    for _ in range(cfg.num_samples):
+        t0 = time.perf_counter()
+        lines, report = write_stanza(model, tokenizer, prompt, form, cfg, dictionary, generator,
+                                     candidates=cfg.rhyme_candidates)
+        elapsed += time.perf_counter() - t0
+        print(annotate('\n'.join(lines)) + '\n' + SEPARATOR, flush=True)
+        print(f'stanza: {report.sampled_lines} lines chosen from the model\'s samples, {report.forced_lines} '
+              f'with a forced rhyme word, {report.candidates} candidate lines; form '
+              f'{"kept" if check_stanza(lines, form) else "BROKEN"}', file=sys.stderr, flush=True)
+    print(f'{cfg.num_samples} stanza(s) in {elapsed:.2f} s ({elapsed / cfg.num_samples:.2f} s per stanza)',
+          file=sys.stderr)
 
 
 def generate_and_print(cfg, model, tokenizer, prompt, prompt_ids, meter, device):

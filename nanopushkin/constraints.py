@@ -18,8 +18,8 @@ The work is split in two, as in any such processor:
   since its last vowel, a half-written letter if any), and then three rules, each a mask over the
   vocabulary:
     1. a token that ends the line (a newline, or the end of the document) is allowed only if the
-       count it leaves is allowed, or zero (a blank line between stanzas), or already past the
-       maximum (a prompt's line too long to fix);
+       count it leaves is allowed, or zero (a blank line between stanzas, unless blank lines are
+       off), or already past the maximum (a prompt's line too long to fix);
     2. no token may take the count past the maximum;
     3. at the maximum, the last word may be finished, with its punctuation, in at most MAX_TAIL
        characters after the last vowel ('правил,' is 'л,' after its 'и') and with no space (no new
@@ -64,13 +64,15 @@ def parse_syllables(text: str) -> tuple[int, ...]:
 
 class SyllableLimit:
     """A logits processor: (logits (B, V), seqs: B lists of token ids) -> logits with the tokens
-    that break the line-length rules set to -inf. `allowed`: the syllable counts a line may have."""
+    that break the line-length rules set to -inf. `allowed`: the syllable counts a line may have;
+    blank_lines=False forbids ending a line with no syllable too (a sample that is one line)."""
 
-    def __init__(self, tokenizer, allowed):
+    def __init__(self, tokenizer, allowed, blank_lines=True):
         self.allowed = tuple(sorted(set(allowed)))
         if not self.allowed or self.allowed[0] < 1:
             raise ValueError(f'allowed syllable counts must be >= 1, got {allowed}')
         self.max = self.allowed[-1]
+        self.blank_lines = blank_lines
         pieces = [tokenizer.decode_bytes([i]) for i in range(tokenizer.vocab_size)]
         self.pieces = pieces
         before = [p.split(b'\n', 1)[0] for p in pieces]      # the part of each token in the current line
@@ -108,7 +110,7 @@ class SyllableLimit:
         may_end = torch.zeros_like(self.ends_line)
         for n in self.allowed:
             may_end |= after == n
-        may_end |= (after == 0) | (count > self.max)                     # rule 1
+        may_end |= (after == 0) & self.blank_lines | (count > self.max)  # rule 1
         may_go_on = after <= self.max                                    # rule 2
         if count >= self.max:                                            # rule 3
             may_go_on &= ~self.has_space & (tail + self.chars[pending] <= MAX_TAIL)

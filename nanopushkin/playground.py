@@ -9,6 +9,8 @@ small JSON API over the project's own code:
                        (with the distribution it was drawn from: the sampler's StepReport), then 'done'
   POST /api/tokens     how every tokenizer cuts a text, with ids; for BPE the merges behind each token
   POST /api/attention  one layer's and head's attention weights of a GPT over a text
+  POST /api/stanza     a whole stanza of a form (nanopushkin/stanza.py), each line with its syllable
+                       count and rhyme letter from the project's checker
 
 Every number comes from the code sample.py runs: the same generate(), the same seeded generator, so
 the same seed and settings give the same text. Safe by default: it binds to 127.0.0.1 and answers
@@ -37,7 +39,9 @@ from nanopushkin.files import parse_json
 from nanopushkin.hf import from_pretrained
 from nanopushkin.models.gpt import GPT
 from nanopushkin.sampling import SampleConfig, SampleOptions, encode_prompt, generate, prepare_prompt
+from nanopushkin.stanza import FORMS, RhymeDictionary, check_stanza, parse_form, write_stanza
 from nanopushkin.style import MIN_PASSAGE_CHARS, known_word_share, load_meter, score_texts
+from nanopushkin.verse import count_syllables, rhyme_scheme
 from tokenizer import load_tokenizer
 
 PAGE_DIR = Path(__file__).parent / 'playground_page'
@@ -49,8 +53,10 @@ MAX_BEAMS = 8                # beam search cannot be stopped half way: keep it s
 CANDIDATES_SENT = 64         # per step: the logits of the most likely tokens, for the page's redraws
 TAIL_BIN = 0.25              # ... and the other logits as a histogram of bins this wide
 # the sampling options a request may give (all of SampleOptions but num_samples: the page writes
-# one sample) and their types, which are the types of their defaults
-SETTINGS = {f.name: type(f.default) for f in dataclasses.fields(SampleOptions) if f.name != 'num_samples'}
+# one sample; and stop_at_newline, which is how stanza.py writes one line) and their types, which
+# are the types of their defaults
+SETTINGS = {f.name: type(f.default) for f in dataclasses.fields(SampleOptions)
+            if f.name not in ('num_samples', 'stop_at_newline')}
 
 
 @dataclass
@@ -364,6 +370,32 @@ class Playground:
             views.append(view)
         return {'tokenizers': views}
 
+    def stanza(self, body) -> dict:
+        """/api/stanza: a stanza of the form after the prompt, with the sampling settings of the page
+        (its rhyme dictionary: the prompt's words and the model's own candidates)."""
+        check_keys(body, ['model', 'prompt', 'form', *SETTINGS])
+        served = self.served_model(body.get('model'))
+        form_name = body.get('form', 'onegin')
+        if form_name not in FORMS:
+            raise BadRequest(f'form must be one of {", ".join(FORMS)}, got {json.dumps(form_name)}')
+        options = read_options(body, self.cfg.max_new_tokens)
+        prompt = self.read_text(body, 'prompt')
+        if options.num_beams > 1:
+            raise BadRequest('stanzas are sampled line by line: use 1 beam')
+        dictionary = RhymeDictionary()
+        dictionary.add(prompt)
+        form = parse_form(form_name)
+        t0 = time.perf_counter()
+        try:
+            lines, report = write_stanza(served.model, served.tokenizer, prompt, form, options, dictionary,
+                                         torch.Generator(device=next(served.model.parameters()).device).manual_seed(options.seed))
+        except ValueError as e:
+            raise BadRequest(str(e)) from None
+        return {'scheme': form.scheme, 'form_kept': check_stanza(lines, form),
+                'lines': [{'text': line, 'syllables': count_syllables(line), 'letter': letter}
+                          for line, letter in zip(lines, rhyme_scheme(lines))],
+                'forced_lines': report.forced_lines, 'seconds': time.perf_counter() - t0}
+
     def attention(self, body) -> dict:
         """/api/attention: one layer's and head's weights over the text (its last block_size tokens)."""
         check_keys(body, ['model', 'text', 'layer', 'head'])
@@ -426,7 +458,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if not self.host_is_allowed():
             return
         playground = self.server.playground
-        routes = {'/api/tokens': playground.cut_into_tokens, '/api/attention': playground.attention}
+        routes = {'/api/tokens': playground.cut_into_tokens, '/api/attention': playground.attention,
+                  '/api/stanza': playground.stanza}
         try:
             self.check_origin()
             if self.path not in (*routes, '/api/generate'):

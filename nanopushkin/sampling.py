@@ -34,7 +34,9 @@ Unlike HF, which applies the penalties to log-probabilities, steps 1-2 change th
 scores are the log-softmax of those, so a beam's score stays the log-probability of a distribution.
 
 Generation stops after max_new_tokens, or (stop_at_eot, the default) when a sample produces the
-document boundary <|endoftext|>; that token is not part of the returned continuation.
+document boundary <|endoftext|>; that token is not part of the returned continuation. With
+stop_at_newline a sample also ends with the token that finishes its line (that one is kept): how
+nanopushkin/stanza.py writes verse line by line.
 
 A first reading can skip beam_candidates and beam_search (the longest part of the file) and the
 last section, StreamPrinter, which only keeps half a UTF-8 character from being printed.
@@ -68,6 +70,8 @@ class SampleOptions:
     no_repeat_ngram_size: int = 0       # 0: off; 2 forbids repeating any bigram
     num_beams: int = 1                  # >1: beam search (deterministic with temperature 0)
     syllables: str = ''                 # '8,9': lines may end only with 8 or 9 syllables; '': off
+    stop_at_newline: bool = False       # end a sample when it finishes a line (the newline is kept):
+                                        # one line per sample; with syllables, never an empty one
     seed: int = 1337                    # of the generator generate() makes when it is given none
 
     def __post_init__(self):
@@ -111,6 +115,11 @@ class SampleConfig(SampleOptions):
     stream: bool = True                 # print tokens as they arrive (beam search prints whole samples)
     style: bool = False                 # score each continuation with the style meter (P(Pushkin))
     verse: bool = False                 # show each line's syllables and rhyme letter, and verse figures
+    # whole stanzas (nanopushkin/stanza.py): each sample is a stanza of the form, max_new_tokens per line
+    form: str = ''                      # 'onegin' (AbAbCCddEffEgg) | 'quatrain' (AbAb) | 'couplets' (aabb)
+    rhyme_scheme: str = ''              # any scheme instead: capitals feminine (9 syllables), small masculine (8)
+    rhyme_candidates: int = 16          # lines sampled per batch, of which the likeliest that rhymes is kept
+    rhyme_words: str = ''               # corpus folder or text file whose words may be forced as rhymes
     meter: str = 'data/style/meter.pt'  # the meter `python style.py train` saves
 
 
@@ -123,6 +132,7 @@ class StepReport:
     probs: torch.Tensor                 # (rows, vocab): the distribution drawn from, after temperature,
                                         # top_k and top_p; greedy (temperature 0) draws from a one-hot
     chosen: torch.Tensor                # (rows,) the ids drawn
+    samples: list                       # which sample each row is (rows leave the batch as samples end)
 
 
 # -----------------------------------------------------------------------------
@@ -179,7 +189,10 @@ def keep_top_p(logits, p):
 
 def line_limit(tokenizer, options):
     """The logits processor of options.syllables for this tokenizer (None when off)."""
-    return SyllableLimit(tokenizer, parse_syllables(options.syllables)) if options.syllables else None
+    if not options.syllables:
+        return None
+    # a sample that is one line must not be an empty one (a blank line is allowed between stanzas)
+    return SyllableLimit(tokenizer, parse_syllables(options.syllables), blank_lines=not options.stop_at_newline)
 
 
 def penalize(logits, seqs, options, vocab_size, limit=None):
@@ -210,8 +223,10 @@ def warp(logits, options):
     return keep_top_p(logits, options.top_p)
 
 
-def choose_next(logits, seqs, options, vocab_size, generator=None, on_step=None, index=0, limit=None):
-    """The next token of every row: (B, V) logits -> (B,) ids. on_step, if given, gets a StepReport."""
+def choose_next(logits, seqs, options, vocab_size, generator=None, on_step=None, index=0, limit=None,
+                samples=None):
+    """The next token of every row: (B, V) logits -> (B,) ids. on_step, if given, gets a StepReport
+    (samples: which sample each row is)."""
     logits = penalize(logits.float(), seqs, options, vocab_size, limit)
     if options.temperature == 0:
         chosen = logits.argmax(dim=-1)
@@ -220,7 +235,7 @@ def choose_next(logits, seqs, options, vocab_size, generator=None, on_step=None,
         probs = F.softmax(warp(logits, options), dim=-1)
         chosen = torch.multinomial(probs, num_samples=1, generator=generator).squeeze(1)
     if on_step is not None:
-        on_step(StepReport(index, logits, probs, chosen))
+        on_step(StepReport(index, logits, probs, chosen, samples))
     return chosen
 
 
@@ -285,6 +300,8 @@ def prepare_prompt(tokenizer, prompt, options):
     ids = encode_prompt(tokenizer, prompt) if isinstance(prompt, str) else list(prompt) or [tokenizer.eot_id]
     tokenizer.check_ids(ids)
     line_limit(tokenizer, options)              # a tokenizer without a newline cannot limit lines
+    if options.stop_at_newline and options.num_beams > 1:
+        raise ValueError('stop_at_newline samples one line at a time; it works with num_beams=1 only')
     if options.no_repeat_ngram_size == 1:
         # no token may occur twice: each new token is one the prompt and the continuation do not have yet
         room = tokenizer.vocab_size - len(set(ids))
@@ -322,7 +339,7 @@ def sample_loop(model, tokenizer, prompt_ids, options, generator=None, on_token=
     seqs = [list(prompt_ids) for _ in live]     # prompt + continuation of each row, for the penalties
     limit = line_limit(tokenizer, options)
     for t in range(options.max_new_tokens):
-        next_ids = choose_next(logits, seqs, options, tokenizer.vocab_size, generator, on_step, t, limit)
+        next_ids = choose_next(logits, seqs, options, tokenizer.vocab_size, generator, on_step, t, limit, live)
         keep = []
         for row, token in enumerate(next_ids.tolist()):
             if token == eot_id:
@@ -331,6 +348,8 @@ def sample_loop(model, tokenizer, prompt_ids, options, generator=None, on_token=
             seqs[row].append(token)
             if on_token is not None:
                 on_token(live[row], token)
+            if options.stop_at_newline and b'\n' in tokenizer.decode_bytes([token]):
+                continue                        # its line is finished: it leaves the batch too
             keep.append(row)
         if not keep or t == options.max_new_tokens - 1:
             break

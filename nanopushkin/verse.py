@@ -22,14 +22,19 @@ What it measures
   distance between partners in the Onegin stanza, in its enclosed EffE).
 
 What it cannot measure: stress. Russian stress is free (it can fall on any syllable and moves within
-a word's forms), and it is not written. So this module cannot tell iamb from trochee, cannot check
-that a line's stresses fall where the meter wants them, and cannot see where a line's last stress
-is, which is where a rhyme begins. The rhyme heuristic works around that with the one thing letters
-do tell in iambic verse: a line with an even number of syllables ends on a stress (masculine), an odd
-one has one unstressed syllable after it (feminine). In trochaic verse (the fairy tales, 'Три девицы
-под окном') it is the other way round, and in free or irregular verse it says nothing; pass
-meter=None to compare lines without it. How well all this works is measured on Евгений Онегин, whose
-rhyme scheme is known, by bench/verse_rhyme.py (results/verse/).
+a word's forms), and it is not written. So this module cannot check that a line's stresses fall
+where the meter wants them, and cannot see where a line's last stress is, which is where a rhyme
+begins. The rhyme heuristic works around that with what letters do tell once the meter is known:
+the meter puts the last stress on a strong syllable, so the syllable count says how many unstressed
+ones follow it. In iambic verse a line with an even number of syllables ends on a stress
+(masculine), an odd one has one unstressed syllable after it (feminine); in trochaic verse (the
+fairy tales, 'Три девицы под окном') it is the other way round; in the three-syllable meters
+(dactyl, amphibrach, anapest) the count modulo 3 also tells the dactylic ending, two unstressed
+syllables after the stress. The meter of a whole poem can be guessed as the one under which its
+lines rhyme most (`guess_meter`); pass meter=None to compare lines without one. Texts printed
+without ё are handled by letting a stressed е of a rhyme be read as ё. How well all this works is
+measured on Евгений Онегин, whose rhyme scheme is known, and on poems of Lermontov and Nekrasov
+whose schemes are stated, by bench/verse_rhyme.py (results/verse/).
 """
 import string
 from collections import Counter
@@ -39,7 +44,14 @@ import regex as re
 VOWELS = 'аеёиоуыэюя'
 TETRAMETER = (8, 9)                 # iambic tetrameter: masculine 8, feminine 9 syllables
 RHYME_WINDOW = 3                    # rhyme partners are looked for at most this many lines away
-METERS = ('iamb', 'trochee', None)  # what the parity of a line's syllable count says about its ending
+# a meter puts the stresses of a line on its strong syllables: every FOOT-th from FIRST_STRONG on
+FIRST_STRONG = {'iamb': 2, 'trochee': 1, 'dactyl': 1, 'amphibrach': 2, 'anapest': 3}
+FOOT = {'iamb': 2, 'trochee': 2, 'dactyl': 3, 'amphibrach': 3, 'anapest': 3}
+METERS = (*FIRST_STRONG, None)      # None: the meter is unknown, so is the ending
+NEAR_BEST_RATE = 0.05               # guess_meter: rhyme rates this close to the best are a tie
+MIN_RHYME_RATE = 0.3                # guess_meter: below this, the rhymes are chance (blank verse)
+TERNARY_FIT = 0.97                  # guess_meter: the word fit that makes a three-syllable meter likely
+ENDINGS = 'mfd'                     # masculine, feminine, dactylic: 0, 1 or 2 unstressed syllables after the stress
 
 _VOWEL_RE = re.compile(f'[{VOWELS}]')
 
@@ -144,13 +156,29 @@ def sounds_of(line: str) -> str:
 
 def ending(line: str, meter='iamb') -> str | None:
     """'m' (masculine: the line ends on its last stress), 'f' (feminine: one unstressed syllable
-    after it) or None (unknown), from the parity of the syllable count under the given meter."""
+    after it), 'd' (dactylic: two) or None (unknown), from the syllable count under the given meter:
+    the fewest unstressed syllables after the last strong syllable the meter allows. In iamb and
+    trochee this is the parity of the count, and a dactylic ending cannot be told from a masculine
+    one (they have the same parity: 'трудную' ends an 8- or 10-syllable iambic line as 'занемог'
+    does); in the three-syllable meters the count modulo 3 tells all three apart."""
     if meter is None:
         return None
     if meter not in METERS:
         raise ValueError(f'meter must be one of {METERS}, got {meter!r}')
-    even = count_syllables(line) % 2 == 0
-    return 'm' if even == (meter == 'iamb') else 'f'
+    n = count_syllables(line)
+    return next(kind for after, kind in enumerate(ENDINGS)
+                if (n - after - FIRST_STRONG[meter]) % FOOT[meter] == 0)
+
+
+def _read_yo(line: str, vowel: int) -> str | None:
+    """The line with its `vowel`-th vowel letter from the end read as ё if it is printed е, else
+    None. Most texts print ё as е ('далекой' for 'далёкой', 'о чем' for 'о чём'); a stressed е of
+    the rhyme may be either, and only the rhyme (its partner) can tell."""
+    letters = [m.start() for m in _VOWEL_RE.finditer(line.lower())]
+    if len(letters) < vowel or line[letters[-vowel]] not in 'еЕ':
+        return None
+    i = letters[-vowel]
+    return line[:i] + ('ё' if line[i] == 'е' else 'Ё') + line[i + 1:]
 
 
 def rhyme_key(line: str, kind: str) -> str | None:
@@ -163,6 +191,8 @@ def rhyme_key(line: str, kind: str) -> str | None:
     kind 'f' (feminine): from the second-to-last vowel ('правил' -> 'авил', 'наука' -> 'ука'); the
     vowel after the stress is unstressed and all vowels sound alike there ('нежной' ~ 'мятежный',
     'снова' ~ 'слово'), and a final 'й' after it is barely heard ('дани' ~ 'рукоплесканий').
+    kind 'd' (dactylic): the same from the third-to-last vowel ('трудную' -> 'уднəйə', like 'чудную'
+    and unlike 'южную').
 
     Spelling equivalences applied before (in `sounds_of`): я/а, ё/о, ю/у, е/э and ы/и are one vowel
     each, the first of each pair only softening the consonant before it; я, ё, ю, е after a vowel,
@@ -172,7 +202,7 @@ def rhyme_key(line: str, kind: str) -> str | None:
     'проказник', 'чувства' ~ 'искусства'); -тся and -ться sound as -ца; ь after ж ш ч щ is silent."""
     sounds = sounds_of(line)
     vowels = [i for i, ch in enumerate(sounds) if ch in SOUND_VOWELS]
-    need = 1 if kind == 'm' else 2
+    need = ENDINGS.index(kind) + 1
     if len(vowels) < need:
         return None
     start = vowels[-need]
@@ -187,15 +217,23 @@ def rhyme_key(line: str, kind: str) -> str | None:
     return sounds[start] + after.removesuffix('й')
 
 
+def rhyme_keys(line: str, kind: str) -> set[str]:
+    """The rhyme keys a line may have: its `rhyme_key`, and if the stressed vowel of the rhyme is a
+    printed е, the key with that е read as ё ('далекой' -> {'экəй', 'окəй'}, 'о чем' -> {'эм', 'ом'})."""
+    readings = (line, _read_yo(line, ENDINGS.index(kind) + 1))
+    return {key for reading in readings if reading for key in [rhyme_key(reading, kind)] if key}
+
+
 def rhymes(a: str, b: str, meter='iamb') -> bool:
     """Do lines a and b rhyme? With a meter, both lines must have the same kind of ending (from
-    their syllable counts, see `ending`) and the same rhyme key of that kind; with meter=None the
-    kind is unknown and either key may match (more rhymes found, and more false ones)."""
+    their syllable counts, see `ending`) and share a rhyme key of that kind (`rhyme_keys`: a printed
+    е under the stress may be ё); with meter=None the kind is unknown and a masculine or a feminine
+    key may match (more rhymes found, and more false ones)."""
     kind_a, kind_b = ending(a, meter), ending(b, meter)
     if kind_a != kind_b:
         return False
     kinds = (kind_a,) if kind_a else ('m', 'f')
-    return any(rhyme_key(a, k) is not None and rhyme_key(a, k) == rhyme_key(b, k) for k in kinds)
+    return any(rhyme_keys(a, k) & rhyme_keys(b, k) for k in kinds)
 
 
 def rhyme_scheme(stanza: list[str], meter='iamb') -> str:
@@ -221,6 +259,48 @@ def rhyme_rate(text: str, meter='iamb', window=RHYME_WINDOW) -> float:
     """The share of verse lines that rhyme with a near line of their stanza (nan without lines)."""
     flags = [f for stanza in stanzas_of(text) for f in rhymed_lines(stanza, meter, window)]
     return sum(flags) / len(flags) if flags else float('nan')
+
+
+def word_fit(text: str, meter: str) -> float:
+    """The share of words of two or more syllables that cover a strong syllable of the meter (nan
+    without such words). Almost every such word carries a stress, which a line puts on a strong
+    syllable; in iamb and trochee every other syllable is strong, so any two-syllable word covers
+    one and the share is 1 whatever the poem. In a three-syllable meter two of three syllables are
+    weak, and only a poem in that meter keeps its words on the strong ones (Lermontov's 'Тучки
+    небесные, вечные странники' in dactyl: 1, 4, 7, 10)."""
+    covered = total = 0
+    for line in lines_of(text):
+        position = 0                                        # syllables before the word
+        for word in _NOT_CYRILLIC.split(line.lower()):
+            n = count_syllables(word)
+            if n >= 2:
+                total += 1
+                covered += any((p - FIRST_STRONG[meter]) % FOOT[meter] == 0 and p >= FIRST_STRONG[meter]
+                               for p in range(position + 1, position + n + 1))
+            position += n
+    return covered / total if total else float('nan')
+
+
+def guess_meter(text: str, window=RHYME_WINDOW) -> tuple[str | None, dict]:
+    """The meter of a whole poem, from where its line lengths and endings fall: (meter, {meter:
+    (rhyme rate, word fit)}). Each meter reads every line's ending from its syllable count
+    (`ending`); the right one makes the endings of rhyming lines agree and their keys match, so it
+    finds the most rhymes (within NEAR_BEST_RATE of the best: a few miscounted lines do not decide).
+    Line lengths alone cannot rule meters out: iambic tetrameter and amphibrachic trimeter both put
+    the last stress on the 8th syllable, and a 12-syllable line fits iamb and dactyl. So among the
+    meters that rhyme best, a three-syllable one wins if its strong syllables hold the poem's
+    words (`word_fit` >= TERNARY_FIT, which verse in a two-syllable meter does not reach), else the
+    two-syllable meter listed first in METERS. None when under every meter fewer than MIN_RHYME_RATE
+    of the lines rhyme (blank verse, prose: the rhymes found are chance, and the endings say nothing)."""
+    scores = {meter: (rhyme_rate(text, meter, window), word_fit(text, meter)) for meter in METERS if meter}
+    best_rate = max(rate for rate, _ in scores.values())
+    if not best_rate >= MIN_RHYME_RATE:
+        return None, scores
+    near = [meter for meter, (rate, _) in scores.items() if rate >= best_rate - NEAR_BEST_RATE]
+    ternary = [meter for meter in near if FOOT[meter] == 3 and scores[meter][1] >= TERNARY_FIT]
+    if ternary:
+        return max(ternary, key=lambda meter: scores[meter][1]), scores
+    return max(near, key=lambda meter: (scores[meter][0], -METERS.index(meter))), scores
 
 
 def verse_figures(text: str, meter='iamb') -> dict:

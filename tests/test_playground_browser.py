@@ -196,6 +196,24 @@ def test_compare_and_attention(page):
     assert page.find_element(By.ID, 'attn-canvas').size['width'] > 100
 
 
+
+def test_verse_tab_writes_a_stanza_with_rhymes_coloured_alike(page):
+    from test_serve import STANZA_PROMPT
+    from nanopushkin.verse import count_syllables, rhyme_scheme
+    page.find_element(By.CSS_SELECTOR, '#tabs [data-tab="verse"]').click()
+    page.execute_script("document.getElementById('prompt').value = arguments[0]", STANZA_PROMPT)
+    set_settings(page, seed=3, temperature=1.0)
+    page.find_element(By.CSS_SELECTOR, '#verse-form option[value="quatrain"]').click()
+    page.find_element(By.ID, 'verse-go').click()
+    wait_for(page, "return document.getElementById('verse-lines').dataset.done === 'true'", timeout=120)
+    rows = page.find_elements(By.CSS_SELECTOR, '#verse-lines .verse-line')
+    texts = [r.find_element(By.CLASS_NAME, 'verse-text').text for r in rows]
+    assert rhyme_scheme(texts) == 'AbAb' == ''.join(r.get_attribute('data-letter') for r in rows)
+    assert [int(r.find_element(By.CLASS_NAME, 'verse-count').text) for r in rows] == [count_syllables(t) for t in texts]
+    colours = [r.value_of_css_property('background-color') for r in rows]
+    assert colours[0] == colours[2] != colours[1] == colours[3]
+    assert page.find_element(By.ID, 'verse-info').text.startswith('AbAb: form kept')
+
 def make_screenshot(run, path):
     """The README's picture: `run` continues the first line of Eugene Onegin, a token looked inside."""
     from nanopushkin.playground import PlaygroundServer, ServeConfig, build_playground

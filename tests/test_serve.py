@@ -416,3 +416,24 @@ def test_serve_py_refuses_options_that_serve_nothing(capsys):
             serve.main([option, '--out_dir=no/such/run'])
         err = capsys.readouterr().err
         assert exit.value.code == 2 and message in err and len(err.strip().splitlines()) == 1, err
+
+
+STANZA_PROMPT = ('Мой дядя самых честных правил,\nКогда не в шутку занемог,\nОн уважать себя заставил\n'
+                 'И лучше выдумать не мог.\nЕго пример другим наука;\nНо, боже мой, какая скука\n')
+
+
+@pytest.mark.parametrize('model', ['out-gpt', 'out-gru'])
+def test_stanza_api_writes_the_form(server, model):
+    from nanopushkin.verse import count_syllables, rhyme_scheme
+    status, text = request(server, 'POST', '/api/stanza', {'model': model, 'prompt': STANZA_PROMPT, 'form': 'quatrain',
+                                                           'seed': 3, 'temperature': 1.0})
+    assert status == 200, text
+    answer = json.loads(text)
+    lines = [line['text'] for line in answer['lines']]
+    assert answer['form_kept'] and rhyme_scheme(lines) == 'AbAb' == ''.join(line['letter'] for line in answer['lines'])
+    assert [line['syllables'] for line in answer['lines']] == [count_syllables(t) for t in lines] == [9, 8, 9, 8]
+    for body, message in (({'model': model, 'form': 'sonnet'}, 'form must be one of onegin, quatrain, couplets'),
+                          ({'model': model, 'num_beams': 2}, 'use 1 beam'),
+                          ({'model': model, 'rhyme': 1}, 'unknown field(s) rhyme')):
+        status, text = request(server, 'POST', '/api/stanza', body)
+        assert status == 400 and message in json.loads(text)['error']

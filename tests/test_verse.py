@@ -11,9 +11,9 @@ import pytest
 import torch
 
 from nanopushkin.constraints import SyllableLimit, parse_syllables
-from nanopushkin.verse import (annotate, complete_lines, count_syllables, distance, ending, lines_of,
-                               rhyme_key, rhyme_rate, rhyme_scheme, rhymes, stanza_shapes, stanzas_of,
-                               summary, syllable_counts, tetrameter_share, verse_figures)
+from nanopushkin.verse import (annotate, complete_lines, count_syllables, distance, ending, guess_meter,
+                               lines_of, rhyme_key, rhyme_keys, rhyme_rate, rhyme_scheme, rhymes, stanza_shapes,
+                               stanzas_of, summary, syllable_counts, tetrameter_share, verse_figures, word_fit)
 from tokenizer.bpe import BPETokenizer
 from tokenizer.char import CharTokenizer
 
@@ -130,7 +130,80 @@ def test_parity_decides_the_ending_and_meter_none_does_not():
     assert rhymes('Он по-французски совершенно', 'Мог изъясняться и писал;', None) is False
     assert rhymes('Достойнее души прекрасной,', 'Печально подносить лекарство,', None) is False
     with pytest.raises(ValueError, match='meter must be one of'):
-        ending('Мой дядя', 'dactyl')
+        ending('Мой дядя', 'hexameter')
+
+
+@pytest.mark.parametrize('a, b, meter', [
+    ('Белеет парус одинокой', 'Что ищет он в стране далекой?', 'iamb'),      # далёкой
+    ('В тумане моря голубом!..', 'Жалею ли о чем?', 'iamb'),                  # о чём
+    ('Спит земля в сиянье голубом...', 'Жду ль чего? жалею ли о чем?', 'trochee'),
+    ('В постелю с бала едет он:', 'Уж барабаном пробужден.', 'iamb'),         # пробуждён
+    ('И романтические розы;', 'Лились его живые слезы;', 'iamb'),             # слёзы: feminine
+    ('И полку, с пыльной их семьей,', 'Задернул траурной тафтой.', 'iamb'),   # семьёй
+])
+def test_e_printed_for_yo_in_the_rhyme(a, b, meter):
+    assert rhymes(a, b, meter) and rhymes(b, a, meter)
+
+
+def test_only_the_stressed_e_of_the_rhyme_may_be_yo():
+    assert rhyme_keys('Что ищет он в стране далекой?', 'f') == {'экə', 'окə'}
+    assert rhyme_keys('о чем', 'm') == {'эм', 'ом'}
+    assert rhyme_keys('Как в поле', 'f') == {'олə'}          # the unstressed е after the stress stays
+    assert rhyme_keys('Мой дядя самых честных правил,', 'f') == {'авəл'}   # no е: one key
+
+
+def test_dactylic_endings():
+    clouds = 'Тучки небесные, вечные странники!'
+    assert ending(clouds, 'dactyl') == 'd' and ending('Степью лазурною, цепью жемчужною', 'dactyl') == 'd'
+    assert ending('Мчитесь вы, будто как я же, изгнанники', 'amphibrach') == 'f'
+    assert rhyme_key('трудную', 'd') == 'уднəйə'
+    assert rhymes('В минуту жизни трудную', 'Одну молитву чудную', 'dactyl')
+    assert not rhymes('В минуту жизни трудную', 'С милого севера в сторону южную.', 'dactyl')
+    # read as feminine the two lines share their unstressed -ую and look like a rhyme
+    assert rhyme_key('трудную', 'f') == rhyme_key('южную', 'f')
+    assert rhymes(clouds, 'Мчитесь вы, будто как я же, изгнанники', 'dactyl')
+    assert rhyme_scheme(CLOUDS.split('\n'), 'dactyl') == 'abab'
+
+
+CLOUDS = """Тучки небесные, вечные странники!
+Степью лазурною, цепью жемчужною
+Мчитесь вы, будто как я же, изгнанники
+С милого севера в сторону южную."""
+
+ROAD = """Выхожу один я на дорогу;
+Сквозь туман кремнистый путь блестит;
+Ночь тиха. Пустыня внемлет богу,
+И звезда с звездою говорит.
+В небесах торжественно и чудно!
+Спит земля в сиянье голубом...
+Что же мне так больно и так трудно?
+Жду ль чего? жалею ли о чем?"""
+
+ANGEL = """По небу полуночи ангел летел
+И тихую песню он пел;
+И месяц, и звезды, и тучи толпой
+Внимали той песне святой."""
+
+
+@pytest.mark.parametrize('text, meter', [
+    (ONEGIN_I + '\n\n' + ONEGIN_VIII, 'iamb'),
+    (ROAD, 'trochee'),              # Lermontov: trochaic pentameter, 'богу' ~ 'дорогу' feminine
+    (CLOUDS, 'dactyl'),             # Lermontov: dactylic endings, words on syllables 1, 4, 7, 10
+    (ANGEL, 'amphibrach'),          # Lermontov: 'летел' ~ 'пел' masculine at 11 and 8 syllables
+    ('Утром он встал рано.\nПотом пошел на службу в город.\nВечером читал книгу.\n', None),
+    # blank verse: one chance rhyme in eight lines is not enough to tell a meter
+    ('Утром он встал рано.\nПотом пошел на службу в город.\nВечером читал книгу.\nОбедал дома.\n'
+     'Пришел домой и сел писать\nНо бросил и пошел гулять\nНа улице было темно.\nОн лег спать.\n', None),
+])
+def test_guess_meter(text, meter):
+    guessed, scores = guess_meter(text)
+    assert guessed == meter, scores
+
+
+def test_word_fit_tells_a_three_syllable_meter_from_a_two_syllable_one():
+    assert word_fit(CLOUDS, 'dactyl') == 1.0 and word_fit(CLOUDS, 'iamb') == 1.0
+    assert word_fit(ONEGIN_I, 'iamb') == 1.0 and word_fit(ONEGIN_I, 'amphibrach') < 0.97
+    assert word_fit(ANGEL, 'anapest') < 0.9
 
 
 def test_rhyme_keys():
@@ -339,3 +412,137 @@ def test_sample_py_bad_syllables_is_a_one_line_error(trained_run):
     result = run_sample(f'--out_dir={trained_run}', '--syllables=8-9')
     assert result.returncode == 2
     assert result.stderr.count('\n') == 1 and 'syllables must be a comma-separated list' in result.stderr
+
+
+# -----------------------------------------------------------------------------
+# whole stanzas (nanopushkin/stanza.py)
+
+def tiny_trained_model(tok, text, steps=120):
+    """A one-layer GPT fitted to the text for a few steps: it writes Cyrillic-looking lines."""
+    from nanopushkin.models import build_model
+    torch.manual_seed(0)
+    model = build_model('gpt', {'vocab_size': tok.vocab_size, 'block_size': 48, 'n_layer': 1, 'n_head': 2,
+                                'n_embd': 32})
+    ids = torch.tensor(tok.encode(text))
+    optimizer = torch.optim.AdamW(model.parameters(), lr=3e-3)
+    for _ in range(steps):
+        starts = torch.randint(len(ids) - 49, (16,))
+        x = torch.stack([ids[i:i + 48] for i in starts])
+        y = torch.stack([ids[i + 1:i + 49] for i in starts])
+        _, loss = model(x, y)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return model.eval()
+
+
+@pytest.fixture(scope='module', params=['char', 'bpe'])
+def stanza_model(request):
+    text = ONEGIN_I + '\n\n' + ONEGIN_VIII
+    tok = CharTokenizer.train(text) if request.param == 'char' else BPETokenizer.train(text, vocab_size=300)
+    return tok, tiny_trained_model(tok, text), text
+
+
+@pytest.mark.parametrize('form', ['onegin', 'quatrain', 'couplets'])
+def test_every_stanza_has_the_form(stanza_model, form):
+    """Char and byte-level BPE: every stanza written has the scheme (verse.rhyme_scheme) and every
+    line the syllables of its letter, for two seeds."""
+    from nanopushkin.sampling import SampleOptions
+    from nanopushkin.stanza import FORMS, RhymeDictionary, check_stanza, parse_form, write_stanza
+    tok, model, text = stanza_model
+    dictionary = RhymeDictionary()
+    dictionary.add(text)
+    stanza_form = parse_form(form)
+    for seed in (0, 1):
+        lines, report = write_stanza(model, tok, '', stanza_form, SampleOptions(max_new_tokens=120, temperature=0.9),
+                                     dictionary, torch.Generator().manual_seed(seed), candidates=12)
+        assert rhyme_scheme(lines) == FORMS[form], lines
+        assert [count_syllables(line) for line in lines] == [9 if c.isupper() else 8 for c in FORMS[form]]
+        assert check_stanza(lines, stanza_form)
+        assert report.sampled_lines + report.forced_lines == len(FORMS[form])
+
+
+def test_parse_form_and_bad_schemes():
+    from nanopushkin.stanza import normalized, parse_form
+    assert parse_form('onegin').scheme == 'AbAbCCddEffEgg' and parse_form('onegin').syllables == (8, 9)
+    assert parse_form(rhyme_scheme_text='aBBa', syllables='6,7').line_syllables('B') == 7
+    assert normalized('bAbA') == 'aBaB' and normalized('AbAbCCddEffEgg') == 'AbAbCCddEffEgg'
+    for args, message in [(('sonnet',), 'unknown form'), (('', 'Ab-Ab'), 'letters only'),
+                          (('', 'aAbb'), 'joins a masculine'), (('onegin', 'AbAb'), 'not both'),
+                          (('', 'AbAb', '8,10'), 'an even count and the next one'),
+                          (('', 'AbAb', '9,10'), 'an even count'), (('', 'AbAb', 'x'), 'an even count')]:
+        with pytest.raises(ValueError, match=message):
+            parse_form(*args)
+
+
+def test_stop_at_newline_samples_one_nonempty_line():
+    from nanopushkin.models import build_model
+    from nanopushkin.sampling import generate
+    tok = CharTokenizer.train(ONEGIN_I)
+    torch.manual_seed(0)
+    model = build_model('gru', {'vocab_size': tok.vocab_size, 'n_embd': 8, 'n_hidden': 16, 'n_layer': 1})
+    lines = generate(model, tok, 'Мой дядя самых честных правил,\n', num_samples=6, max_new_tokens=300,
+                     syllables='9', stop_at_newline=True)
+    for ids in lines:
+        text = tok.decode(ids)
+        assert text.count('\n') <= 1 and (text.endswith('\n') or tok.eot_id not in ids)
+        assert count_syllables(text) == 9, text
+    with pytest.raises(ValueError, match='num_beams=1'):
+        generate(model, tok, 'Мой', num_beams=2, stop_at_newline=True)
+
+
+def test_sample_py_writes_stanzas(trained_run, tmp_path):
+    words = tmp_path / 'words.txt'
+    words.write_text(ONEGIN_I + '\n' + ONEGIN_VIII, encoding='utf-8')
+    result = run_sample(f'--out_dir={trained_run}', '--form=quatrain', '--num_samples=2', '--device=cpu',
+                        f'--rhyme_words={words}', '--max_new_tokens=100', '--rhyme_candidates=8')
+    assert result.returncode == 0, result.stderr
+    stanzas = result.stdout.split('-' * 40 + '\n')[:-1]
+    assert len(stanzas) == 2 and stanzas[0] != stanzas[1]
+    for shown in stanzas:
+        rows = [re.fullmatch(r'\s*(\d+) ([a-zA-Z])  (.*)', line) for line in shown.rstrip('\n').split('\n')]
+        assert all(rows) and ''.join(row[2] for row in rows) == 'AbAb'
+        assert rhyme_scheme([row[3] for row in rows]) == 'AbAb'
+    assert result.stderr.count('form kept') == 2 and 's per stanza' in result.stderr
+
+
+@pytest.mark.parametrize('args, message', [
+    (['--rhyme_scheme=AbAb1'], 'letters only'),
+    (['--form=sonnet'], 'unknown form'),
+    (['--form=onegin', '--syllables=8,8'], 'an even count'),
+    (['--form=onegin', '--num_beams=2'], 'num_beams=1'),
+    (['--form=onegin', '--rhyme_candidates=0'], 'rhyme_candidates must be'),
+    (['--form=onegin', '--rhyme_words=no/such/file'], 'neither a corpus folder nor a text file'),
+])
+def test_sample_py_bad_stanza_options_are_one_line_errors(trained_run, args, message):
+    result = run_sample(f'--out_dir={trained_run}', '--device=cpu', *args)
+    assert result.returncode == 2
+    assert result.stderr.count('\n') == 1 and message in result.stderr, result.stderr
+
+
+def test_bench_verse_stanza_measures_the_price_of_the_form(trained_run, tiny_corpus_dir, tmp_path):
+    result = subprocess.run([sys.executable, 'bench/verse_stanza.py', f'--out_dir={trained_run}', '--form=couplets',
+                             f'--rhyme_words={tiny_corpus_dir}', '--num_stanzas=2', '--rhyme_candidates=8',
+                             f'--results_dir={tmp_path}'], cwd=ROOT, capture_output=True, text=True,
+                            encoding='utf-8', timeout=300)
+    assert result.returncode == 0, result.stderr
+    import json
+    figures = json.loads((tmp_path / 'stanza_couplets.json').read_text(encoding='utf-8'))
+    assert figures['form_kept'] == 1.0 and figures['stanzas'] == 2 and figures['seconds_per_stanza'] > 0
+    for which in ('stanzas', 'free samples'):
+        assert 0 < figures['bits_per_char'][which] < 20 and 0 <= figures['known_word_share'][which] <= 1
+    assert rhyme_scheme(figures['example'].strip().split('\n')) == 'aabb'
+
+
+def test_a_stanza_that_cannot_be_written_is_a_one_line_error():
+    """One candidate per line, one round, no dictionary: an untrained model's second line does not
+    rhyme and no word can be forced."""
+    from nanopushkin.models import build_model
+    from nanopushkin.sampling import SampleOptions
+    from nanopushkin.stanza import RhymeDictionary, parse_form, write_stanza
+    tok = CharTokenizer.train(ONEGIN_I)
+    torch.manual_seed(0)
+    model = build_model('gru', {'vocab_size': tok.vocab_size, 'n_embd': 8, 'n_hidden': 16, 'n_layer': 1})
+    with pytest.raises(ValueError, match=r'^line 2 of the scheme aabb \(a\) could not be written .*another seed$'):
+        write_stanza(model, tok, '', parse_form('couplets'), SampleOptions(max_new_tokens=150), RhymeDictionary(),
+                     torch.Generator().manual_seed(0), candidates=1, rounds=1)

@@ -376,12 +376,43 @@ function drawHeatMap({tokens, weights, layer, head}) {
   };
 }
 
+// ---------------------------------------------------------------------------- Verse
+
+async function writeStanza() {
+  const box = $('verse-lines');
+  delete box.dataset.done;
+  box.replaceChildren();
+  $('verse-info').textContent = 'writing…';
+  try {
+    const answer = await postJSON('/api/stanza', {model: $('model').value, prompt: $('prompt').value,
+                                                  form: $('verse-form').value, ...readSettings()});
+    showMessage('');
+    const letters = [...new Set(answer.lines.map((l) => l.letter.toLowerCase()))];
+    for (const line of answer.lines) {
+      const hue = Math.round(360 * letters.indexOf(line.letter.toLowerCase()) / letters.length);
+      const row = el('div', {className: 'verse-line'},
+        el('span', {className: 'verse-count'}, String(line.syllables)),
+        el('span', {className: 'verse-letter'}, line.letter),
+        el('span', {className: 'verse-text'}, line.text));
+      row.dataset.letter = line.letter;
+      row.style.backgroundColor = `hsl(${hue}, 70%, 90%)`;
+      box.append(row);
+    }
+    $('verse-info').textContent = `${answer.scheme}: form ${answer.form_kept ? 'kept' : 'broken'}, ` +
+      `${answer.forced_lines} forced rhyme word(s), ${answer.seconds.toFixed(1)} s`;
+  } catch (error) {
+    $('verse-info').textContent = '';
+    showMessage(error.message);
+  }
+  box.dataset.done = 'true';
+}
+
 // ---------------------------------------------------------------------------- start
 
 function switchTab(name) {
   document.querySelectorAll('#tabs button').forEach((b) => b.classList.toggle('active', b.dataset.tab === name));
   document.querySelectorAll('main > section').forEach((s) => { s.hidden = s.id !== name; });
-  $('settings').hidden = !(name === 'write' || name === 'compare');
+  $('settings').hidden = !(name === 'write' || name === 'compare' || name === 'verse');
   document.querySelectorAll('.write-only').forEach((e) => { e.hidden = name !== 'write'; });
   if (name === 'tokens') showTokens();
 }
@@ -415,6 +446,7 @@ async function start() {
   $('tokens-text').addEventListener('input', () => { clearTimeout(tokensTimer); tokensTimer = setTimeout(showTokens, 200); });
   $('attn-model').addEventListener('change', fillAttentionChoices);
   $('attn-go').addEventListener('click', showAttention);
+  $('verse-go').addEventListener('click', writeStanza);
   document.body.dataset.ready = 'true';
 }
 
