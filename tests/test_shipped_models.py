@@ -53,3 +53,11 @@ def test_sample_py_samples_from_each_shipped_model(name):
 def test_the_playground_serves_the_shipped_models():
     names = [folder.name for folder in find_run_folders(ROOT)]
     assert set(SHIPPED) <= set(names)
+
+
+def test_the_readme_quotes_the_shipped_models_figures():
+    """The README's quickstart figure and its table of shipped models are these models' own logs."""
+    readme = (ROOT / 'README.md').read_text(encoding='utf-8')
+    for name in SHIPPED:
+        best = min(r['val_bits_per_char'] for r in read_log(ROOT / 'models' / name) if r['event'] == 'eval')
+        assert f'{best:.3f}' in readme, f'the README does not quote models/{name}\'s {best:.3f}'
