@@ -6,7 +6,7 @@
     python compare.py --max_tokens=2000000               # budget in tokens seen instead of seconds
     python compare.py --scaling=1M,3M,10M                # every architecture at each token budget
     python compare.py --scaling=1M,3M,10M --report_only  # the report of the runs finished so far
-    python compare.py --quick                            # smoke test: 160k tokens per run, ~2 min in all
+    python compare.py --quick                            # smoke test: 160k tokens per run (15 min on a busy 2-core CPU)
 
 What makes it fair: every run goes through the same `train(config)` loop, reads the same prepared
 dataset (the same train/val split by work), starts from the same seed and stops at the same
