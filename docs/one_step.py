@@ -8,6 +8,7 @@ the batch comes from the Dataset the trainer uses, the model from the same build
 optimizer and the learning rate from the trainer's own functions, and the shapes are recorded by
 forward hooks on the model's modules while it runs its ordinary forward and backward.
 """
+import re
 import sys
 from pathlib import Path
 
@@ -38,7 +39,7 @@ def record_shapes(model, lines, first_block_only=True):
         return lambda module, inputs, output: lines.append(f'  {name:<36} {shape(inputs):>14} -> {shape(output)}')
     handles = []
     for name, module in model.named_modules():
-        repeated = any(f'.{i}.' in f'.{name}.' or name.endswith(f'.{i}') for i in range(1, 1000))
+        repeated = re.search(r'\.[1-9][0-9]*(\.|$)', name) is not None  # inside block 1, 2, ...
         if name and not (first_block_only and repeated):
             handles.append(module.register_forward_hook(hook(name)))
     return handles

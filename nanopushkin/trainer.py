@@ -238,7 +238,8 @@ class Run:
         self.state = RunState()
         checkpoint, self.checkpoint = self.checkpoint, None  # free its memory once restored
         if checkpoint is not None:
-            saved = checkpoint['config'].get('optimizer', 'adamw')
+            saved_config = checkpoint.get('config')  # a damaged one is caught by restore() below
+            saved = saved_config.get('optimizer', 'adamw') if isinstance(saved_config, dict) else self.config.optimizer
             if saved != self.config.optimizer:
                 raise ValueError(f'{self.out_dir / "ckpt.pt"} was trained with --optimizer={saved}, whose state '
                                  f'it holds: resume with --optimizer={saved}')
