@@ -1,0 +1,66 @@
+"""bench/speedrun.py end to end on the tiny char dataset, through its main() and the train.py runs it
+starts: the ablation (two ideas, so four rows), the record and the duel, each at a budget of a few
+iterations or seconds; then the tables and the one-line errors."""
+import json
+import sys
+
+import pytest
+
+from test_style import load_script
+
+
+@pytest.fixture
+def speedrun():
+    """A fresh copy of bench/speedrun.py with two of its ideas (rows: gpt2, rotary, muon,
+    rotary+muon) and a duel of two seconds: every train.py it runs spends seconds importing torch."""
+    module = load_script('bench/speedrun.py')
+    module.IDEAS = {'rotary': module.IDEAS['rotary'], 'muon': module.IDEAS['muon']}
+    module.BUDGET_SECONDS = 2
+    return module
+
+
+def run_main(module, args, monkeypatch):
+    monkeypatch.setattr(sys, 'argv', ['bench/speedrun.py', *args])
+    module.main()
+
+
+def test_ablation_record_and_duel(speedrun, char_dataset, tmp_path, monkeypatch):
+    out = tmp_path / 'speedrun'
+    args = [f'--out={out}', f'--data_dir={char_dataset}', '--tokenizers=char']
+    fraction = 7 / speedrun.base_config()['max_iters']  # 7 iterations of config/gpt.py
+    run_main(speedrun, ['--stage=ablation', f'--fraction={fraction}', '--seeds=1,2', *args], monkeypatch)
+    results = json.loads((out / 'results.json').read_text())
+    assert speedrun.rows() == ['gpt2', 'rotary', 'muon', 'rotary+muon']
+    table = results['ablation'][f'{fraction:g}']
+    assert list(table) == speedrun.rows()
+    for row, r in table.items():
+        runs = [results['runs'][f'ablation-{fraction:g}-{row}-s{seed}'] for seed in (1, 2)]
+        assert r['seeds'] == [run['val_bits_per_char'] for run in runs]
+        assert all(run['iters'] == 7 and run['tokens'] == 7 * 12 * 64 for run in runs)
+        assert r['mean'] == pytest.approx(sum(r['seeds']) / 2, abs=1e-4)
+        assert r['vs_gpt2'] == pytest.approx(r['mean'] - table['gpt2']['mean'], abs=2e-4)
+    assert table['gpt2']['seeds'][0] != table['gpt2']['seeds'][1]  # the seeds are really different runs
+    assert '--optimizer=muon' in results['runs'][f'ablation-{fraction:g}-rotary+muon-s1']['command']
+    assert (out / 'ablation.png').stat().st_size > 10_000
+
+    # the record's budget: gpt.py's tokens times the ratio of the two measured speeds (here 5 iterations)
+    tokens_per_iter = 24 * 64
+    results['speed'] = {'gpt2': {'tokens_per_sec': speedrun.gpt2_tokens()},
+                        'speedrun-char': {'tokens_per_sec': 5 * tokens_per_iter}}
+    (out / 'results.json').write_text(json.dumps(results))
+    run_main(speedrun, ['--stage=record', *args], monkeypatch)
+    run_main(speedrun, ['--stage=duel', *args], monkeypatch)
+    results = json.loads((out / 'results.json').read_text())
+    assert results['runs']['record-char']['iters'] == 5
+    assert {'duel-gpt', 'duel-speedrun'} <= set(results['runs'])
+    assert all(results['runs'][f'duel-{c}']['elapsed'] < 30 for c in ('gpt', 'speedrun'))
+    markdown = (out / 'results.md').read_text()
+    assert '| rotary+muon |' in markdown and '| record-char |' in markdown and '| duel-speedrun |' in markdown
+
+
+def test_the_record_needs_its_speed_and_a_stage_must_exist(speedrun, char_dataset, tmp_path, monkeypatch):
+    args = [f'--out={tmp_path}', f'--data_dir={char_dataset}', '--tokenizers=char']
+    with pytest.raises(SystemExit, match='run --stage=speed on an idle machine first'):
+        run_main(speedrun, ['--stage=record', *args], monkeypatch)
+    with pytest.raises(SystemExit, match='--stage must be one of'):
+        run_main(speedrun, ['--stage=fast', *args], monkeypatch)
