@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 import torch
+from torch.overrides import TorchFunctionMode
 
 from exercises import reference
 from exercises.checker import Mismatch, same_list, same_number, same_tensor
@@ -311,8 +312,13 @@ def check_filter(m, name, logits, args, expected):
     before = logits.clone()
     got = getattr(m, name)(logits, *args)
     same_tensor('logits', expected, got, atol=1e-12, rtol=1e-12)
-    if not torch.equal(logits, before):
-        raise Mismatch(f'{name} changed its input logits in place')
+    unchanged(name, 'logits', before, logits)
+
+
+def unchanged(function, what, before, after):
+    """The student's function must leave its input tensor as it was."""
+    if not torch.equal(before, after):
+        raise Mismatch(f'{function} changed its input {what} in place')
 
 
 def random_logits(seed, rows, vocab, integers=False):
@@ -348,6 +354,120 @@ def top_p_cases():
 
 
 # -----------------------------------------------------------------------------
+# 10. rotary
+
+def rotated_as_complex(x, start, base=10000.0):
+    """x rotated by a direct computation: pair i of a row is the complex number x_i + i x_{i + head_size/2},
+    multiplied by e^(i theta) with theta = position * base^(-2i / head_size), in Python's floats."""
+    T, head_size = x.size(-2), x.size(-1)
+    half = head_size // 2
+    pairs = torch.complex(x[..., :half], x[..., half:])
+    angles = torch.tensor([[position * base ** (-2 * i / head_size) for i in range(half)]
+                           for position in range(start, start + T)], dtype=torch.float64)
+    turned = pairs * torch.polar(torch.ones_like(angles), angles)
+    return torch.cat([turned.real, turned.imag], dim=-1)
+
+
+def check_rotary(m, x, start, expected):
+    before = x.clone()
+    same_tensor('rotated x', expected, m.rotate(x, start))
+    unchanged('rotate', 'x', before, x)
+
+
+# (B, n_head, T, head_size), start: one pair; two pairs (halves and neighbours differ); after a cache;
+# far along, where float32 angles are visibly off
+ROTARY_INPUTS = [((1, 1, 3, 2), 0), ((1, 1, 4, 4), 0), ((2, 3, 5, 8), 0), ((1, 2, 3, 8), 7), ((2, 2, 6, 16), 100),
+                 ((1, 1, 1, 6), 12345)]
+
+
+def rotary_cases():
+    cases = []
+    for seed, (shape, start) in enumerate(ROTARY_INPUTS):
+        x = torch.randn(shape, generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
+        B, n_head, T, head_size = shape
+        by_project = reference.apply_rotary(x, *reference.rotary_tables(start, T, head_size))
+        positions = f'position {start}' if T == 1 else f'positions {start}..{start + T - 1}'
+        size = f'batch {B}, {n_head} head{"s" if n_head > 1 else ""} of size {head_size}, {positions}'
+        for oracle, expected in [("the project's apply_rotary", by_project),
+                                 ('a rotation of complex numbers', rotated_as_complex(x, start))]:
+            cases.append((f'{size}, vs {oracle}',
+                          lambda m, x=x, start=start, expected=expected: check_rotary(m, x, start, expected)))
+    return cases
+
+
+# -----------------------------------------------------------------------------
+# 11. newton_schulz
+
+class LargestTensor(TorchFunctionMode):
+    """Inside `with LargestTensor() as watch:`, watch.largest is the most entries of any tensor a
+    torch operation made: the size of the biggest intermediate, e.g. a Gram matrix X X^T."""
+    largest = 0
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        result = func(*args, **(kwargs or {}))
+        if torch.is_tensor(result):
+            self.largest = max(self.largest, result.numel())
+        return result
+
+
+def polynomial_on_singular_values(G, steps):
+    """The iteration by another road: its polynomial acts on each singular value of the normalised
+    G alone and keeps the singular vectors, so apply it to the singular values of an SVD."""
+    U, S, Vh = torch.linalg.svd(G, full_matrices=False)
+    s = S / (G.norm() + 1e-7)
+    a, b, c = reference.NS_COEFFICIENTS
+    for _ in range(steps):
+        s = a * s + b * s ** 3 + c * s ** 5
+    return U @ torch.diag(s) @ Vh
+
+
+def check_newton_schulz(m, G, steps, expected):
+    before = G.clone()
+    with LargestTensor() as watch:
+        got = m.newton_schulz(G, steps)
+    same_tensor('X', expected, got, rtol=1e-6)
+    unchanged('newton_schulz', 'G', before, G)
+    rows, columns = G.shape
+    if watch.largest > G.numel():
+        raise Mismatch(f'the answer is right, but a tensor of {watch.largest} entries was made on the way (X X^T '
+                       f'of the {rows} x {columns} X is {rows} x {rows}): work on the wide side, X^T, whose X X^T '
+                       f'is {columns} x {columns}')
+
+
+def check_band(m, G, low=0.68, high=1.21):
+    got = m.newton_schulz(G.clone(), 5)
+    if not torch.is_tensor(got) or got.shape != G.shape:
+        raise Mismatch(f'expected a tensor of shape {tuple(G.shape)}, got '
+                       f'{tuple(got.shape) if torch.is_tensor(got) else type(got).__name__}')
+    if not torch.isfinite(got).all():
+        raise Mismatch('X has entries that are inf or nan: the iteration blew up')
+    singular_values = torch.linalg.svdvals(got)
+    smallest, largest = float(singular_values.min()), float(singular_values.max())
+    if not (low < smallest and largest < high):
+        raise Mismatch(f'singular values of X: expected all within {low}..{high}, got {smallest:.4g}..{largest:.4g}')
+
+
+def newton_schulz_cases():
+    # (shape, steps, scale): wide, square and tall; a row and a column; the scale of G must not matter
+    inputs = [((3, 5), 1, 1.0), ((4, 4), 5, 1.0), ((5, 3), 5, 1.0), ((1, 6), 5, 1.0), ((6, 1), 5, 1.0),
+              ((16, 40), 5, 1.0), ((40, 16), 3, 1.0), ((8, 8), 10, 1.0), ((6, 9), 5, 1000.0), ((9, 6), 5, 0.001)]
+    cases = []
+    for seed, (shape, steps, scale) in enumerate(inputs):
+        G = scale * torch.randn(shape, generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
+        title = f'{shape[0]} x {shape[1]}{" (tall)" if shape[0] > shape[1] else ""}, entries of scale {scale:g}, ' \
+                f'{steps} step{"s" if steps > 1 else ""}'
+        cases.append((f"{title}, vs the project's orthogonalize",
+                      lambda m, G=G, steps=steps: check_newton_schulz(m, G, steps, reference.orthogonalize(G, steps))))
+    for seed, shape in enumerate([(24, 64), (64, 24)], start=len(inputs)):
+        G = torch.randn(shape, generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
+        cases.append((f'{shape[0]} x {shape[1]}, 5 steps, vs the polynomial on the singular values of an SVD',
+                      lambda m, G=G: check_newton_schulz(m, G, 5, polynomial_on_singular_values(G, 5))))
+    G = torch.randn(64, 24, generator=torch.Generator().manual_seed(20), dtype=torch.float64)
+    cases.append(('64 x 24, 5 steps: every singular value ends within 0.68..1.21', lambda m: check_band(m, G)))
+    return cases
+
+
+# -----------------------------------------------------------------------------
 # the exercises, in the order of the journey
 
 EXERCISES = [
@@ -360,4 +480,6 @@ EXERCISES = [
     Exercise('kv_attention', 'one attention step with a key/value cache', ('attention_step',), kv_attention_cases),
     Exercise('temperature_top_k', 'temperature and top-k', ('warp',), temperature_top_k_cases),
     Exercise('top_p', 'top-p (nucleus) filtering', ('keep_top_p',), top_p_cases),
+    Exercise('rotary', 'rotary position embeddings of queries or keys', ('rotate',), rotary_cases),
+    Exercise('newton_schulz', "one Newton-Schulz orthogonalisation (Muon's)", ('newton_schulz',), newton_schulz_cases),
 ]

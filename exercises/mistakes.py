@@ -245,6 +245,73 @@ TOP_P = [
             {'keep_top_p': lambda *a: top_p_with(*a, ascending=True)}),
 ]
 
+# -----------------------------------------------------------------------------
+# 10. rotary
+
+def rotate_with(x, start, neighbours=False, reversed_frequencies=False, exponent_per_dimension=2,
+                first_position=lambda start: start, backwards=False):
+    """Rotary embedding with one of the usual slips switched on."""
+    T, head_size = x.size(-2), x.size(-1)
+    i = torch.arange(head_size // 2, dtype=x.dtype)
+    frequencies = 10000.0 ** -(exponent_per_dimension * i / head_size)
+    if reversed_frequencies:
+        frequencies = frequencies.flip(0)
+    first = first_position(start)
+    angles = torch.arange(first, first + T, dtype=x.dtype)[:, None] * frequencies
+    cos, sin = angles.cos(), angles.sin() * (-1 if backwards else 1)
+    a, b = (x[..., 0::2], x[..., 1::2]) if neighbours else x.chunk(2, dim=-1)
+    turned_a, turned_b = a * cos - b * sin, a * sin + b * cos
+    if neighbours:
+        return torch.stack([turned_a, turned_b], dim=-1).flatten(-2)
+    return torch.cat([turned_a, turned_b], dim=-1)
+
+
+ROTARY = [
+    Mistake('pair dimension i with i + head_size/2 (the two halves of the head, this project\'s convention), '
+            'not the neighbours 2i and 2i + 1', {'rotate': lambda *a: rotate_with(*a, neighbours=True)}),
+    Mistake('pair 0 turns fastest: the frequency base^(-2i / head_size) falls as i grows, it does not rise',
+            {'rotate': lambda *a: rotate_with(*a, reversed_frequencies=True)}),
+    Mistake('the exponent is -2i / head_size (i counts pairs, two dimensions each), not -i / head_size',
+            {'rotate': lambda *a: rotate_with(*a, exponent_per_dimension=1)}),
+    Mistake('the rows are at positions start, start + 1, ...: add start (after a cache the first row is not '
+            'at position 0)', {'rotate': lambda *a: rotate_with(*a, first_position=lambda start: 0)}),
+    Mistake('off by one: the first row is at position start, not start + 1 (position 0 is not turned at all)',
+            {'rotate': lambda *a: rotate_with(*a, first_position=lambda start: start + 1)}),
+    Mistake('turn by +theta: (a, b) -> (a cos - b sin, a sin + b cos), not the other way round',
+            {'rotate': lambda *a: rotate_with(*a, backwards=True)}),
+]
+
+
+# -----------------------------------------------------------------------------
+# 11. newton_schulz
+
+def newton_schulz_with(G, steps, normalise=True, coefficients=reference.NS_COEFFICIENTS, steps_done=lambda n: n,
+                       transpose_tall=True, transpose_back=True):
+    """The quintic Newton-Schulz iteration with one of the usual slips switched on."""
+    a, b, c = coefficients
+    X = G / (G.norm() + 1e-7) if normalise else G
+    tall = transpose_tall and X.size(0) > X.size(1)
+    if tall:
+        X = X.T
+    for _ in range(steps_done(steps)):
+        A = X @ X.T
+        X = a * X + (b * A + c * A @ A) @ X
+    return X.T if tall and transpose_back else X
+
+
+NEWTON_SCHULZ = [
+    Mistake('normalise first: X = G / (||G|| + 1e-7); the polynomial brings singular values in 0..1 near 1 and '
+            'blows larger ones up', {'newton_schulz': lambda *a: newton_schulz_with(*a, normalise=False)}),
+    Mistake('the coefficients are in the order a, b, c: a X + b (X X^T) X + c (X X^T)^2 X',
+            {'newton_schulz': lambda *a: newton_schulz_with(*a, coefficients=reference.NS_COEFFICIENTS[::-1])}),
+    Mistake('off by one: run `steps` iterations, not steps - 1',
+            {'newton_schulz': lambda *a: newton_schulz_with(*a, steps_done=lambda n: n - 1)}),
+    Mistake('transpose a tall G and iterate on G^T, whose X X^T is the smaller Gram matrix (the answer is the same, '
+            'the work is not)', {'newton_schulz': lambda *a: newton_schulz_with(*a, transpose_tall=False)}),
+    Mistake('transpose the result back: the answer has the shape of G',
+            {'newton_schulz': lambda *a: newton_schulz_with(*a, transpose_back=False)}),
+]
+
 MISTAKES = {'bigram': BIGRAM, 'bpe_merge': BPE_MERGE, 'bpe_encode': BPE_ENCODE, 'bits_per_char': BITS_PER_CHAR,
             'gru_cell': GRU_CELL, 'lstm_cell': LSTM_CELL, 'kv_attention': KV_ATTENTION,
-            'temperature_top_k': TEMPERATURE_TOP_K, 'top_p': TOP_P}
+            'temperature_top_k': TEMPERATURE_TOP_K, 'top_p': TOP_P, 'rotary': ROTARY, 'newton_schulz': NEWTON_SCHULZ}

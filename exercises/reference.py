@@ -11,7 +11,9 @@ import numpy as np
 
 from nanopushkin.data import bits_per_char, unigram_bits_per_char
 from nanopushkin.models.gpt import CausalSelfAttention, GPTConfig
+from nanopushkin.models.layers import apply_rotary, rotary_tables
 from nanopushkin.models.rnn import GRUCell, LSTMCell
+from nanopushkin.optim import NS_COEFFICIENTS, orthogonalize
 from nanopushkin.sampling import keep_top_k, keep_top_p
 from tokenizer.bpe import GPT2_SPLIT_REGEX, BPETokenizer
 from tokenizer.bpe_reference import merge
@@ -19,7 +21,7 @@ from tokenizer.char import CharTokenizer
 
 __all__ = ['bits_per_char', 'project_unigram_bits_per_char', 'attention_layer', 'split_qkv', 'GRUCell',
            'LSTMCell', 'keep_top_k', 'keep_top_p', 'GPT2_SPLIT_REGEX', 'BPETokenizer', 'tokenizer_from_merges',
-           'merge']
+           'merge', 'apply_rotary', 'rotary_tables', 'orthogonalize', 'NS_COEFFICIENTS']
 
 
 def project_unigram_bits_per_char(train_text, val_text, folder) -> float:

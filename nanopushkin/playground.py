@@ -37,7 +37,7 @@ import torch.nn.functional as F
 from nanopushkin.checkpoint import find_checkpoint, load_checkpoint, read_log
 from nanopushkin.files import parse_json
 from nanopushkin.hf import from_pretrained
-from nanopushkin.models.gpt import GPT
+from nanopushkin.models.gpt import GPT, MODERN_OPTIONS
 from nanopushkin.sampling import SampleConfig, SampleOptions, encode_prompt, generate, prepare_prompt
 from nanopushkin.stanza import FORMS, RhymeDictionary, check_stanza, parse_form, write_stanza
 from nanopushkin.style import MIN_PASSAGE_CHARS, known_word_share, load_meter, score_texts
@@ -98,6 +98,8 @@ class ServedModel:
         return {'name': self.name, 'model_type': self.model_type, 'tokenizer': self.tokenizer.kind,
                 'vocab_size': self.tokenizer.vocab_size, 'num_params': self.model.num_params(),
                 'bits_per_char': self.bits_per_char,
+                # the newer ideas a GPT was trained with (config/speedrun.py's); none for GPT-2 and the others
+                'options': [] if gpt is None else [name for name in MODERN_OPTIONS if getattr(gpt, name)],
                 'attention': None if gpt is None else {'n_layer': gpt.n_layer, 'n_head': gpt.n_head,
                                                        'block_size': gpt.block_size}}
 

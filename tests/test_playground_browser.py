@@ -105,7 +105,7 @@ def test_a_prompt_streams_what_sample_py_writes(page, runs, capsys):
     settings = dict(temperature=1.0, top_k=12, seed=11, max_new_tokens=50, stop_at_eot=False)
     write(page, PROMPT, **settings)
     args = ['--temperature=1.0', '--top_k=12', '--seed=11', '--max_new_tokens=50', '--stop_at_eot=False']
-    assert shown_text(page) == sample_py(runs, capsys, '--start', PROMPT, *args)
+    assert shown_text(page) == sample_py(runs / 'out-gpt', capsys, '--start', PROMPT, *args)
     generated = page.find_elements(By.CSS_SELECTOR, '#output .token:not(.prompt-token)')
     assert len(generated) == 50                   # one span per token: the boundaries are visible
     assert page.find_element(By.ID, 'write-stats').text.startswith('50 tokens in ')

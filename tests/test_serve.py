@@ -1,23 +1,26 @@
 """The playground's server without a browser: the stream equals sample.py, every step's numbers equal
-the model's, bad requests get a 400 and a message, several clients at once, a client that goes away."""
+the model's, bad requests get a 400 and a message, several clients at once, a client that goes away,
+and a GPT with the speedrun's options served like the others, its attention map the one it uses."""
 import http.client
 import json
 import math
 import socket
 import threading
 import time
+from pathlib import Path
 
 import pytest
 import torch
 import torch.nn.functional as F
 
 from nanopushkin.checkpoint import load_checkpoint, read_log
-from nanopushkin.config import TrainConfig
+from nanopushkin.config import TrainConfig, load_config_file
 from nanopushkin.playground import (MAX_BODY_BYTES, Handler, PlaygroundServer, ServeConfig, attention_weights,
                                     build_playground, find_run_folders, merges_of)
 from conftest import serving
 from tokenizer import BPETokenizer, WordTokenizer, load_tokenizer
 
+ROOT = Path(__file__).resolve().parent.parent
 PROMPT = 'Мой дядя самых честных правил'
 
 
@@ -77,10 +80,10 @@ def streamed_text(events):
     return ''.join(t['text'] for t in start['prompt'] + tokens) + done['rest']
 
 
-def sample_py(runs, capsys, *args):
+def sample_py(out_dir, capsys, *args):
     """sample.py's text of one sample (what it prints before the separator line)."""
     import sample
-    sample.main([f'--out_dir={runs / "out-gpt"}', '--num_samples=1', '--device=cpu', *args])
+    sample.main([f'--out_dir={out_dir}', '--num_samples=1', '--device=cpu', *args])
     out = capsys.readouterr().out
     assert out.endswith('\n' + '-' * 40 + '\n')
     return out[:-42]
@@ -97,6 +100,7 @@ def test_models_are_found_with_their_held_out_bits_per_char(server, runs):
         assert models[name]['bits_per_char'] == min(evals)
     assert models['out-gpt']['attention'] == {'n_layer': 2, 'n_head': 2, 'block_size': 32}
     assert models['out-gru']['attention'] is None
+    assert models['out-gpt']['options'] == models['out-gru']['options'] == []      # GPT-2; not a GPT
     status, page = request(server, 'GET', '/')
     assert status == 200 and '<script src="/app.js"' in page
 
@@ -109,7 +113,7 @@ def test_models_are_found_with_their_held_out_bits_per_char(server, runs):
 def test_the_stream_is_what_sample_py_prints(server, runs, capsys, settings):
     events = generate(server, prompt=PROMPT, stop_at_eot=False, **settings)
     args = [f'--{k}={v}' for k, v in settings.items()] + ['--start', PROMPT, '--stop_at_eot=False']
-    assert streamed_text(events) == events[-1]['text'] == sample_py(runs, capsys, *args)
+    assert streamed_text(events) == events[-1]['text'] == sample_py(runs / 'out-gpt', capsys, *args)
     assert events[-1]['tokens'] == settings['max_new_tokens'] == len(events) - 2
     style = events[-1]['style']         # the continuation is long enough for the meter only when sampled
     assert style['p_pushkin'] == (0.5 if style['passages'] else None)
@@ -295,6 +299,67 @@ def test_attention_weights_are_the_layers_own(runs):
     assert torch.allclose(attn.c_proj(y), expected, atol=1e-5)
     assert torch.allclose(weights.sum(-1), torch.ones(2, len(ids)))
     assert torch.all(weights.triu(1) == 0)
+
+
+@pytest.fixture(scope='module')
+def speedrun_server(char_dataset, tmp_path_factory):
+    """The playground serving the one run of a clone: a tiny GPT trained as config/speedrun.py trains
+    (rotary positions, RMSNorm, QK-norm, ReLU^2, untied output, Muon), by the real training loop."""
+    from nanopushkin.trainer import train
+    root = tmp_path_factory.mktemp('speedrun_clone')
+    tiny = dict(n_layer=2, n_head=2, n_embd=16, batch_size=4, block_size=32, max_iters=20, eval_interval=10,
+                eval_iters=2, warmup_iters=2, device='cpu', progress=False, plot=False)
+    train(TrainConfig(**{**load_config_file(ROOT / 'config' / 'speedrun.py'), **tiny, 'data_dir': str(char_dataset),
+                         'out_dir': str(root / 'out-speedrun')}))
+    cfg = ServeConfig(meter=str(root / 'no-meter.pt'), tokenizers=str(root / 'data'), max_new_tokens=100)
+    with serving(PlaygroundServer(build_playground(cfg, root=root, say=lambda *a: None), '127.0.0.1', 0)) as server:
+        yield server, root / 'out-speedrun'
+
+
+def attention_the_forward_uses(model, ids) -> list:
+    """Per layer, the (n_head, T, T) weights of the attention the model's own forward computes:
+    softmax(q k^T / sqrt(d)) under the causal mask, of the queries and keys that its forward hands to
+    scaled_dot_product_attention (normalised and rotated there, whatever the options)."""
+    handed, fused = [], F.scaled_dot_product_attention
+
+    def recording(q, k, v, **options):
+        assert options['is_causal'] and options['attn_mask'] is None   # one whole sequence, no cache
+        handed.append((q, k))
+        return fused(q, k, v, **options)
+    with pytest.MonkeyPatch.context() as patch, torch.no_grad():
+        patch.setattr(F, 'scaled_dot_product_attention', recording)
+        model(torch.tensor([ids]))
+    T = len(ids)
+    causal = torch.ones(T, T, dtype=torch.bool).tril()
+    return [F.softmax((q @ k.transpose(-2, -1) / math.sqrt(k.size(-1))).masked_fill(~causal, -math.inf), dim=-1)[0]
+            for q, k in handed]
+
+
+def test_a_speedrun_gpt_is_served_like_the_others(speedrun_server, capsys):
+    """Listed with its attention shape, its stream is what sample.py prints, and its attention map,
+    through the page's own request, is the attention its forward computes with rotary positions and
+    normalised queries and keys (a text longer than block_size: the map covers the last 32)."""
+    server, out_dir = speedrun_server
+    status, text = request(server, 'GET', '/api/models')
+    (listed,) = json.loads(text)['models']
+    assert status == 200 and listed['name'] == 'out-speedrun' and listed['model_type'] == 'gpt'
+    assert listed['attention'] == {'n_layer': 2, 'n_head': 2, 'block_size': 32}
+    assert listed['options'] == ['rotary', 'rmsnorm', 'qk_norm', 'relu2', 'untied']     # the page names them
+    settings = dict(temperature=0.8, top_k=20, seed=3, max_new_tokens=50)   # past block_size: the rotary window slides
+    events = generate(server, model='out-speedrun', prompt=PROMPT, stop_at_eot=False, **settings)
+    args = [f'--{k}={v}' for k, v in settings.items()] + ['--start', PROMPT, '--stop_at_eot=False']
+    assert streamed_text(events) == sample_py(out_dir, capsys, *args)
+    model, tokenizer, _ = load_checkpoint(out_dir)
+    text = PROMPT + ', когда не в шутку'
+    ids = tokenizer.encode(text)[-32:]
+    used = attention_the_forward_uses(model, ids)
+    for layer, head in [(0, 0), (0, 1), (1, 0), (1, 1)]:
+        status, answer = request(server, 'POST', '/api/attention', {'model': 'out-speedrun', 'text': text,
+                                                                    'layer': layer, 'head': head})
+        answer = json.loads(answer)
+        assert status == 200 and [t['id'] for t in answer['tokens']] == ids
+        for t, row in enumerate(answer['weights']):
+            assert row == pytest.approx(used[layer][head, t, :t + 1].tolist(), abs=1e-6)
 
 
 def test_attention_api(server):

@@ -269,7 +269,8 @@ async function compare() {
 }
 
 function describe(m) {
-  return `${m.model_type}, ${m.tokenizer} tokenizer (${m.vocab_size}), ${(m.num_params / 1e6).toFixed(2)}M parameters, ` +
+  const options = m.options.length ? ` (${m.options.join(', ')})` : '';
+  return `${m.model_type}${options}, ${m.tokenizer} tokenizer (${m.vocab_size}), ${(m.num_params / 1e6).toFixed(2)}M parameters, ` +
     (m.bits_per_char === null ? 'no held-out bits/char logged' : `held-out ${m.bits_per_char.toFixed(3)} bits/char`);
 }
 

@@ -1,0 +1,10 @@
+"""rotate whose slowest pair comes first: the frequencies in rising order."""
+import torch
+
+
+def rotate(x, start):
+    T, head_size = x.shape[-2:]
+    frequencies = 10000.0 ** (torch.arange(0, head_size, 2, dtype=x.dtype) / head_size - 1 + 2 / head_size)
+    angles = torch.arange(start, start + T, dtype=x.dtype).outer(frequencies)
+    a, b = x[..., :head_size // 2], x[..., head_size // 2:]
+    return torch.cat([a * angles.cos() - b * angles.sin(), a * angles.sin() + b * angles.cos()], dim=-1)
