@@ -70,10 +70,10 @@ def onegin_stanzas(text) -> list[list[str]]:
     return [s for s in stanzas_of(text) if len(s) == len(SCHEME)]
 
 
-def score_pairs(stanzas, meter, max_distance=None) -> dict:
+def score_pairs(stanzas, meter, max_distance=None, stresses=None) -> dict:
     """Precision and recall of rhymes() against the known schemes, with the failing pairs as
     (stanza, scheme, i, j). stanzas: (lines, their scheme) pairs; negatives are the other pairs of
-    lines of a stanza."""
+    lines of a stanza. stresses: a stress table for rhymes() (bench/verse_stress.py), or None."""
     found = {'tp': [], 'fp': [], 'fn': []}
     negatives = 0
     for stanza, scheme in stanzas:
@@ -81,7 +81,7 @@ def score_pairs(stanzas, meter, max_distance=None) -> dict:
         for i, j in ((i, j) for i in range(len(stanza)) for j in range(i + 1, len(stanza))):
             if max_distance is not None and j - i > max_distance:
                 continue
-            said, true = rhymes(stanza[i], stanza[j], meter), (i, j) in truth
+            said, true = rhymes(stanza[i], stanza[j], meter, stresses), (i, j) in truth
             negatives += not true
             if said:
                 found['tp' if true else 'fp'].append((stanza, scheme, i, j))

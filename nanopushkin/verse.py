@@ -21,10 +21,14 @@ What it measures
   verse lines that rhyme with a line at most 3 lines away in the same stanza (3 is the farthest
   distance between partners in the Onegin stanza, in its enclosed EffE).
 
-What it cannot measure: stress. Russian stress is free (it can fall on any syllable and moves within
-a word's forms), and it is not written. So this module cannot check that a line's stresses fall
-where the meter wants them, and cannot see where a line's last stress is, which is where a rhyme
-begins. The rhyme heuristic works around that with what letters do tell once the meter is known:
+What letters cannot tell: stress. Russian stress is free (it can fall on any syllable and moves
+within a word's forms), and it is not written (only ё is always stressed). So from letters alone
+this module cannot check that a line's stresses fall where the meter wants them, and cannot see
+where a line's last stress is, which is where a rhyme begins. nanopushkin/stress.py learns a table
+of word stresses from the meter of the corpus's own verse; the functions here that take
+`stresses` (such a table: word -> stressed syllable) use it to check a line's meter
+(`fits_meter`, `guess_meter_by_stress`) and to read a line's ending from its last word. Without a
+table, the rhyme heuristic works around the missing stress with what letters do tell once the meter is known:
 the meter puts the last stress on a strong syllable, so the syllable count says how many unstressed
 ones follow it. In iambic verse a line with an even number of syllables ends on a stress
 (masculine), an odd one has one unstressed syllable after it (feminine); in trochaic verse (the
@@ -53,7 +57,11 @@ MIN_RHYME_RATE = 0.3                # guess_meter: below this, the rhymes are ch
 TERNARY_FIT = 0.97                  # guess_meter: the word fit that makes a three-syllable meter likely
 ENDINGS = 'mfd'                     # masculine, feminine, dactylic: 0, 1 or 2 unstressed syllables after the stress
 
+MIN_KNOWN_STRESSES = 10             # guess_meter_by_stress: fewer known stresses than this decide nothing
+MIN_STRESS_FIT = 0.8                # guess_meter_by_stress: below this share on strong syllables, no meter
+
 _VOWEL_RE = re.compile(f'[{VOWELS}]')
+_NOT_CYRILLIC = re.compile(r'[^а-яё]+')
 
 
 # -----------------------------------------------------------------------------
@@ -62,6 +70,12 @@ _VOWEL_RE = re.compile(f'[{VOWELS}]')
 def count_syllables(line: str) -> int:
     """Syllables of a line = its Russian vowel letters (upper or lower case, ё included)."""
     return len(_VOWEL_RE.findall(line.lower()))
+
+
+def words_of(line: str) -> list[str]:
+    """The Cyrillic words of a line, lowercase, in order: punctuation, spaces and Latin words dropped
+    (a hyphen splits a word: 'кто-то' -> 'кто', 'то')."""
+    return [word for word in _NOT_CYRILLIC.split(line.lower()) if word]
 
 
 def lines_of(text: str) -> list[str]:
@@ -113,6 +127,76 @@ def distance(counts_a: Counter, counts_b: Counter) -> float:
 
 
 # -----------------------------------------------------------------------------
+# stress and meter
+
+def stress_key(word: str) -> str:
+    """How a word is looked up in a stress table: lowercase, ё as е (most texts print ё as е, and a
+    word printed both ways is one word)."""
+    return word.lower().replace('ё', 'е')
+
+
+def stressed_syllable(word: str, stresses: dict[str, int]) -> int | None:
+    """Which syllable of a word is stressed, counted from 1; None when it is not known. A printed ё
+    is always stressed, so it decides without the table; a monosyllable is None too: it may carry a
+    stress or lean on its neighbour ('в', 'не', 'и'), and the meter allows both."""
+    if count_syllables(word) < 2:
+        return None
+    if 'ё' in word.lower():
+        return count_syllables(word.lower().split('ё')[0]) + 1
+    return stresses.get(stress_key(word))
+
+
+def is_strong(position: int, meter: str) -> bool:
+    """Is the `position`-th syllable of a line (from 1) a strong one of the meter?"""
+    first = FIRST_STRONG[meter]
+    return position >= first and (position - first) % FOOT[meter] == 0
+
+
+def known_stresses(line: str, stresses: dict[str, int]) -> list[int]:
+    """The positions in the line (syllables from 1) of the known stresses of its words of two or
+    more syllables (`stressed_syllable`)."""
+    positions, before = [], 0
+    for word in words_of(line):
+        stressed = stressed_syllable(word, stresses)
+        if stressed is not None:
+            positions.append(before + stressed)
+        before += count_syllables(word)
+    return positions
+
+
+def fits_meter(line: str, meter: str, stresses: dict[str, int]) -> bool | None:
+    """Does every known stress of the line fall on a strong syllable of the meter? None when no
+    stress of the line is known. Only words of two or more syllables are asked: a meter lets a strong
+    syllable go unstressed (in Onegin's tetrameter most lines skip one of the four) and lets a
+    monosyllable stand anywhere, but it does not put the stress of a longer word on a weak one."""
+    positions = known_stresses(line, stresses)
+    return all(is_strong(p, meter) for p in positions) if positions else None
+
+
+def stress_fit(text: str, meter: str, stresses: dict[str, int]) -> tuple[float, int]:
+    """(the share of the known stresses of the text's verse lines that fall on strong syllables of
+    the meter, how many stresses are known); the share is nan when none is."""
+    positions = [p for line in lines_of(text) for p in known_stresses(line, stresses)]
+    strong = sum(is_strong(p, meter) for p in positions)
+    return (strong / len(positions) if positions else float('nan')), len(positions)
+
+
+def guess_meter_by_stress(text: str, stresses: dict[str, int]) -> tuple[str | None, dict]:
+    """The meter of a poem as the one whose strong syllables hold most of its known stresses:
+    (meter, {meter: share}). The word is the unit: a poem whose stresses fall on even syllables is
+    iambic whatever its rhymes, so this also reads blank verse (the dramas' iambic pentameter). A
+    tie goes to the meter listed first in METERS (two-syllable meters first: their strong syllables
+    are more, so a ternary poem scores lower under them). None with fewer than MIN_KNOWN_STRESSES
+    known stresses, or when no meter holds MIN_STRESS_FIT of them (prose, folk verse counted in
+    stresses, not syllables)."""
+    fits = {meter: stress_fit(text, meter, stresses) for meter in METERS if meter}
+    best = max(fits, key=lambda meter: (fits[meter][0], -METERS.index(meter)))
+    share, known = fits[best]
+    scores = {meter: share for meter, (share, _) in fits.items()}
+    return (best if known >= MIN_KNOWN_STRESSES and share >= MIN_STRESS_FIT else None), scores
+
+
+# -----------------------------------------------------------------------------
 # rhyme
 
 # Spelling -> (roughly) sound, only as far as it matters for the end of a line.
@@ -123,7 +207,6 @@ DEVOICED = str.maketrans('бвгджз', 'пфктшс')
 VOICELESS = 'пфктшсчцщх'
 SILENT = (('ться', 'ца'), ('тся', 'ца'), ('вств', 'ств'), ('здн', 'зн'), ('стн', 'сн'), ('лнц', 'нц'),
           ('чн', 'шн'))
-_NOT_CYRILLIC = re.compile(r'[^а-яё]+')
 
 
 def _sounds_of_word(word: str) -> str:
@@ -151,12 +234,14 @@ def _sounds_of_word(word: str) -> str:
 def sounds_of(line: str) -> str:
     """The line as one rough sound string: Cyrillic letters only (case, punctuation, spaces and
     Latin words dropped), spelling equivalences applied (see `rhyme_key`)."""
-    return ''.join(_sounds_of_word(w) for w in _NOT_CYRILLIC.split(line.lower()) if w)
+    return ''.join(_sounds_of_word(word) for word in words_of(line))
 
 
-def ending(line: str, meter='iamb') -> str | None:
+def ending(line: str, meter='iamb', stresses: dict[str, int] | None = None) -> str | None:
     """'m' (masculine: the line ends on its last stress), 'f' (feminine: one unstressed syllable
-    after it), 'd' (dactylic: two) or None (unknown), from the syllable count under the given meter:
+    after it), 'd' (dactylic: two) or None (unknown: meter=None). With `stresses` (a stress table), a
+    line whose last word has a known stress (or a printed ё) ends where that word is stressed;
+    otherwise the ending comes from the syllable count under the given meter:
     the fewest unstressed syllables after the last strong syllable the meter allows. In iamb and
     trochee this is the parity of the count, and a dactylic ending cannot be told from a masculine
     one (they have the same parity: 'трудную' ends an 8- or 10-syllable iambic line as 'занемог'
@@ -165,6 +250,12 @@ def ending(line: str, meter='iamb') -> str | None:
         return None
     if meter not in METERS:
         raise ValueError(f'meter must be one of {METERS}, got {meter!r}')
+    if stresses is not None:
+        # the last word in any script: a line ending in 'entrechat' is not read from the word before it
+        last = re.findall(r'\p{L}+', line)[-1:]
+        stressed = stressed_syllable(last[0], stresses) if last else None
+        if stressed is not None and count_syllables(last[0]) - stressed < len(ENDINGS):
+            return ENDINGS[count_syllables(last[0]) - stressed]
     n = count_syllables(line)
     return next(kind for after, kind in enumerate(ENDINGS)
                 if (n - after - FIRST_STRONG[meter]) % FOOT[meter] == 0)
@@ -224,40 +315,41 @@ def rhyme_keys(line: str, kind: str) -> set[str]:
     return {key for reading in readings if reading for key in [rhyme_key(reading, kind)] if key}
 
 
-def rhymes(a: str, b: str, meter='iamb') -> bool:
+def rhymes(a: str, b: str, meter='iamb', stresses: dict[str, int] | None = None) -> bool:
     """Do lines a and b rhyme? With a meter, both lines must have the same kind of ending (from
     their syllable counts, see `ending`) and share a rhyme key of that kind (`rhyme_keys`: a printed
     е under the stress may be ё); with meter=None the kind is unknown and a masculine or a feminine
-    key may match (more rhymes found, and more false ones)."""
-    kind_a, kind_b = ending(a, meter), ending(b, meter)
+    key may match (more rhymes found, and more false ones). `stresses`: see `ending`."""
+    kind_a, kind_b = ending(a, meter, stresses), ending(b, meter, stresses)
     if kind_a != kind_b:
         return False
     kinds = (kind_a,) if kind_a else ('m', 'f')
     return any(rhyme_keys(a, k) & rhyme_keys(b, k) for k in kinds)
 
 
-def rhyme_scheme(stanza: list[str], meter='iamb') -> str:
+def rhyme_scheme(stanza: list[str], meter='iamb', stresses: dict[str, int] | None = None) -> str:
     """Letters for the lines of a stanza: lines that rhyme share a letter, in order of first use.
     With a meter, the letter is a capital for a feminine ending, as in Onegin's AbAbCCddEffEgg;
     with meter=None all letters are lowercase (the ending is not known)."""
     letters, scheme = iter(string.ascii_lowercase * 3), []
     for i, line in enumerate(stanza):
-        partner = next((j for j in range(i - 1, -1, -1) if rhymes(stanza[j], line, meter)), None)
+        partner = next((j for j in range(i - 1, -1, -1) if rhymes(stanza[j], line, meter, stresses)), None)
         letter = scheme[partner].lower() if partner is not None else next(letters)
-        scheme.append(letter.upper() if ending(line, meter) == 'f' else letter)
+        scheme.append(letter.upper() if ending(line, meter, stresses) == 'f' else letter)
     return ''.join(scheme)
 
 
-def rhymed_lines(stanza: list[str], meter='iamb', window=RHYME_WINDOW) -> list[bool]:
+def rhymed_lines(stanza: list[str], meter='iamb', window=RHYME_WINDOW,
+                 stresses: dict[str, int] | None = None) -> list[bool]:
     """For each line: does it rhyme with a line at most `window` lines away in the stanza?"""
-    return [any(rhymes(stanza[j], line, meter)
+    return [any(rhymes(stanza[j], line, meter, stresses)
                 for j in range(max(0, i - window), min(len(stanza), i + window + 1)) if j != i)
             for i, line in enumerate(stanza)]
 
 
-def rhyme_rate(text: str, meter='iamb', window=RHYME_WINDOW) -> float:
+def rhyme_rate(text: str, meter='iamb', window=RHYME_WINDOW, stresses: dict[str, int] | None = None) -> float:
     """The share of verse lines that rhyme with a near line of their stanza (nan without lines)."""
-    flags = [f for stanza in stanzas_of(text) for f in rhymed_lines(stanza, meter, window)]
+    flags = [f for stanza in stanzas_of(text) for f in rhymed_lines(stanza, meter, window, stresses)]
     return sum(flags) / len(flags) if flags else float('nan')
 
 
@@ -271,17 +363,16 @@ def word_fit(text: str, meter: str) -> float:
     covered = total = 0
     for line in lines_of(text):
         position = 0                                        # syllables before the word
-        for word in _NOT_CYRILLIC.split(line.lower()):
+        for word in words_of(line):
             n = count_syllables(word)
             if n >= 2:
                 total += 1
-                covered += any((p - FIRST_STRONG[meter]) % FOOT[meter] == 0 and p >= FIRST_STRONG[meter]
-                               for p in range(position + 1, position + n + 1))
+                covered += any(is_strong(p, meter) for p in range(position + 1, position + n + 1))
             position += n
     return covered / total if total else float('nan')
 
 
-def guess_meter(text: str, window=RHYME_WINDOW) -> tuple[str | None, dict]:
+def guess_meter(text: str, window=RHYME_WINDOW, stresses: dict[str, int] | None = None) -> tuple[str | None, dict]:
     """The meter of a whole poem, from where its line lengths and endings fall: (meter, {meter:
     (rhyme rate, word fit)}). Each meter reads every line's ending from its syllable count
     (`ending`); the right one makes the endings of rhyming lines agree and their keys match, so it
@@ -291,7 +382,14 @@ def guess_meter(text: str, window=RHYME_WINDOW) -> tuple[str | None, dict]:
     meters that rhyme best, a three-syllable one wins if its strong syllables hold the poem's
     words (`word_fit` >= TERNARY_FIT, which verse in a two-syllable meter does not reach), else the
     two-syllable meter listed first in METERS. None when under every meter fewer than MIN_RHYME_RATE
-    of the lines rhyme (blank verse, prose: the rhymes found are chance, and the endings say nothing)."""
+    of the lines rhyme (blank verse, prose: the rhymes found are chance, and the endings say nothing).
+    With `stresses` (a stress table), a meter that `guess_meter_by_stress` names wins (its scores
+    are returned): where the stresses fall is what a meter is, and rhymes only hint at it. When the
+    stresses name none (too few known, or no meter holds them), the rhymes decide as without."""
+    if stresses is not None:
+        meter, shares = guess_meter_by_stress(text, stresses)
+        if meter is not None:
+            return meter, shares
     scores = {meter: (rhyme_rate(text, meter, window), word_fit(text, meter)) for meter in METERS if meter}
     best_rate = max(rate for rate, _ in scores.values())
     if not best_rate >= MIN_RHYME_RATE:
