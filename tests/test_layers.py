@@ -10,7 +10,7 @@ LAYERS = {
     'nanopushkin.models': 0, 'tokenizer': 0, 'nanopushkin.config': 0, 'nanopushkin.devices': 0,
     'nanopushkin.verse': 0, 'nanopushkin.optim': 0, 'nanopushkin.files': 0,
     'nanopushkin.trainer': 1, 'nanopushkin.sampling': 1, 'nanopushkin.checkpoint': 1, 'nanopushkin.hf': 1,
-    'nanopushkin.constraints': 1, 'nanopushkin.stanza': 1, 'nanopushkin.threads': 1,
+    'nanopushkin.constraints': 1, 'nanopushkin.stanza': 1, 'nanopushkin.threads': 1, 'nanopushkin.stress': 1,
     'nanopushkin.prepare': 1, 'nanopushkin.data': 1, 'nanopushkin.corpus': 1, 'nanopushkin.corpus_stats': 1,
     'nanopushkin.hub': 1, 'nanopushkin.download': 1, 'nanopushkin.safetensors': 1,
     'nanopushkin.compare': 2, 'nanopushkin.style': 2, 'nanopushkin.playground': 2,
