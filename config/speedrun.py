@@ -7,6 +7,9 @@
 # whatever the batch (1.2 billion multiply-adds at this shape, a third of a 24 x 64 forward+backward).
 # max_iters is an estimate of 10 idle minutes on 2 cores: gpt.py's 19,105 tokens/s slowed by that
 # third, about 14,000 tokens/s, 8.4M tokens; measure the speed and set it from that.
+# The ablation (python bench/speedrun.py --stage=ablation --fraction=0.25, docs/training.md) found
+# Muon and rotary the two that matter, and the untied output hurting with AdamW: this recipe is a
+# candidate, not yet the record.
 # prepare: python data/pushkin/prepare.py
 out_dir = 'out-speedrun'
 data_dir = 'data/pushkin/char'
