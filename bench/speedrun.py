@@ -7,7 +7,9 @@ the rows differ by the ideas alone: same data, shape, context, schedule and held
     python bench/speedrun.py --stage=speed      # idle machine only: each row's 2-thread tokens/s
     python bench/speedrun.py --stage=ablation   # each idea alone, then cumulatively, 2 seeds each
     python bench/speedrun.py --stage=record     # config/speedrun.py on char and BPE, 10 idle minutes
+    python bench/speedrun.py --stage=record --variant=untied=False   # a candidate recipe, under its own name
     python bench/speedrun.py --stage=duel       # gpt.py against speedrun.py, one thread each, same 600 s
+    python bench/speedrun.py --stage=samples    # the duel's two models, same prompt and seed: samples.md
 
 The ablation counts its budget in tokens: config/gpt.py's 10 idle minutes (its max_iters x 12 x 64
 = 11.5M tokens), times --fraction. A busy machine slows a run but cannot change its figure. Speed
@@ -15,17 +17,23 @@ is measured apart (--stage=speed, two threads, on an idle machine, as bench/tune
 an idea that learns more per token but costs more per token can still lose at equal time: the
 table shows both, and the tokens a row would get in the same 600 s.
 
-The record is config/speedrun.py as it stands, on each tokenizer, trained for the tokens it
-processes in the time config/gpt.py takes for its own budget: gpt.py's tokens times the ratio of
-their idle speeds, measured in one session (a ratio, so the machine's own speed drops out). The duel is the issue's side-by-side test: both configs at
-once, one thread each, each stopped by --max_seconds=600 (the learning rate decays over the time).
+The record is config/speedrun.py as it stands (or with --variant's changes, a recipe tried before
+the config takes it), on each tokenizer, trained for the tokens it processes in the time
+config/gpt.py takes for its own budget: gpt.py's tokens times the ratio of their idle speeds. The
+speed stage times the two in turns, three times, and keeps the middle ratio: a machine's speed
+drifts by 10-15% over minutes, and a ratio of two timings taken apart moves with it. The duel is
+the issue's side-by-side test: both configs at once, one thread each, each stopped by
+--max_seconds=600 (the learning rate decays over the time).
 
-Results go to results/speedrun/ (results.json, every run; results.md, the tables; ablation.png);
+Results go to results/speedrun/ (results.json, every run; results.md, the tables; ablation.png;
+samples.md);
 rerunning skips the runs already there.
 """
+import ast
 import json
 import math
 import os
+import subprocess
 import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -52,17 +60,21 @@ IDEAS = {
     'muon': dict(optimizer='muon'),
 }
 BUDGET_SECONDS = 600
+SAMPLE_PROMPT = 'Мой дядя самых честных правил'
+PAIRS, PAIR_TOKENS = 3, 400_000  # the record's speed ratio: gpt.py and speedrun.py timed in turns, ~30 s each
 
 
 @dataclass
 class SpeedrunConfig:
-    stage: str = 'ablation'     # 'speed' | 'ablation' | 'record' | 'duel'
+    stage: str = 'ablation'     # 'speed' | 'ablation' | 'record' | 'duel' | 'samples'
     fraction: float = 1.0       # of the 10-minute token budget, for the ablation
     seeds: str = '1337,1338'    # each ablation row once per seed
     jobs: int = 2               # trainings at the same time (each one thread)
     out: str = 'results/speedrun'
     data_dir: str = 'data/pushkin/char'  # the ablation's, the speed stage's and the duel's
     tokenizers: str = 'char,bpe1410,bpe4096'  # the record's datasets: folders beside data_dir
+    variant: str = ''           # a recipe tried on top of config/speedrun.py, e.g. 'untied=False,batch_size=12':
+                                # the speed and record stages measure it under names that end '+<variant>'
     timing_tokens: int = 120000  # training tokens of the longer speed timing
 
 
@@ -85,6 +97,14 @@ def gpt2_tokens():
     """config/gpt.py's budget: the tokens it trains on in 10 minutes on an idle 2-core CPU."""
     base = base_config()
     return base['max_iters'] * base['batch_size'] * base['block_size']
+
+
+def variant_of(cfg):
+    """--variant='untied=False,batch_size=12' as overrides, and the suffix of the names it is saved under."""
+    pairs = [item.split('=', 1) for item in cfg.variant.split(',') if item]
+    if any(len(pair) != 2 for pair in pairs):
+        sys.exit(f"error: --variant must read key=value,key=value (e.g. 'untied=False'), not {cfg.variant!r}")
+    return {k: ast.literal_eval(v) for k, v in pairs}, f'+{cfg.variant}' if cfg.variant else ''
 
 
 def shape_of(config):
@@ -121,41 +141,62 @@ def ablation(cfg, results):
 
 
 def speed(cfg, results):
-    """Each row's idle 2-thread speed, and config/speedrun.py's on every tokenizer; one at a time."""
+    """Each ablation row's idle 2-thread speed, one at a time; then config/speedrun.py's on every
+    tokenizer, timed in turns with config/gpt.py (paired_speed), since the record's budget is their ratio."""
     shape = shape_of(base_config())
-    timings = [(row, 'gpt', dict(shape, **overrides_of(row)), cfg.data_dir) for row in rows()]
-    record_shape = shape_of(base_config('config/speedrun.py'))
-    timings += [(f'speedrun-{t}', 'speedrun', record_shape, str(Path(cfg.data_dir).parent / t))
-                for t in cfg.tokenizers.split(',')]
-    for name, config_file, overrides, data_dir in timings:
-        if name in results['speed']:
-            continue
-        load = os.getloadavg()[0]  # a busy machine measures its load, not the row: say which it was
-        _, tokens_per_sec, timing = tune.time_shape(config_file, overrides, replace(cfg, data_dir=data_dir), 2,
-                                                    cfg.timing_tokens)
-        print(f'{name}: {tokens_per_sec:,.0f} tokens/s on 2 threads (load {load:.2f} before)', flush=True)
-        save(results, cfg, 'speed', name, {'tokens_per_sec': round(tokens_per_sec),
-                                           'load_average_before': round(load, 2), **timing})
+    for row in rows():
+        if row not in results['speed']:
+            load = os.getloadavg()[0]  # a busy machine measures its load, not the row: say which it was
+            _, tokens_per_sec, timing = tune.time_shape('gpt', dict(shape, **overrides_of(row)), cfg, 2,
+                                                        cfg.timing_tokens)
+            print(f'{row}: {tokens_per_sec:,.0f} tokens/s on 2 threads (load {load:.2f} before)', flush=True)
+            save(results, cfg, 'speed', row, {'tokens_per_sec': round(tokens_per_sec),
+                                              'load_average_before': round(load, 2), **timing})
+    variant, suffix = variant_of(cfg)
+    record_shape = dict(shape_of({**base_config('config/speedrun.py'), **variant}), **variant)
+    for t in cfg.tokenizers.split(','):
+        if f'speedrun-{t}{suffix}' not in results['speed']:
+            data_dir = str(Path(cfg.data_dir).parent / t)
+            save(results, cfg, 'speed', f'speedrun-{t}{suffix}', paired_speed(record_shape, data_dir, shape, cfg))
+
+
+def paired_speed(record_shape, data_dir, gpt_shape, cfg):
+    """config/speedrun.py's 2-thread tokens/s on data_dir and its ratio to config/gpt.py's (on cfg.data_dir),
+    the two timed in turns PAIRS times for PAIR_TOKENS each: a machine's speed drifts by 10-15% over
+    minutes (short single timings of one config differed that much), and alternating puts the drift
+    on both sides of the ratio; the median pair is kept."""
+    load = os.getloadavg()[0]
+    pairs = []
+    for _ in range(PAIRS):
+        _, gpt, _ = tune.time_shape('gpt', gpt_shape, cfg, 2, PAIR_TOKENS)
+        _, new, timing = tune.time_shape('speedrun', record_shape, replace(cfg, data_dir=data_dir), 2, PAIR_TOKENS)
+        pairs.append((new / gpt, new, gpt))
+        print(f'speedrun on {Path(data_dir).name}: {new:,.0f} tokens/s, gpt.py {gpt:,.0f} ({new / gpt:.3f})', flush=True)
+    ratio, new, gpt = sorted(pairs)[len(pairs) // 2]
+    return {'tokens_per_sec': round(new), 'gpt2_tokens_per_sec': round(gpt), 'vs_gpt2': round(ratio, 4),
+            'pairs': [[round(r, 4), round(n), round(g)] for r, n, g in pairs], 'load_average_before': round(load, 2),
+            'measured_at': timing['measured_at']}
 
 
 def record(cfg, results):
     """config/speedrun.py on every tokenizer, each for the tokens it trains on while gpt.py trains on its own."""
-    config = base_config('config/speedrun.py')
+    variant, suffix = variant_of(cfg)
+    config = {**base_config('config/speedrun.py'), **variant}
     jobs = []
     for t in cfg.tokenizers.split(','):
-        measured = results['speed'].get(f'speedrun-{t}')
-        if not measured:
-            sys.exit(f'error: no idle speed for speedrun-{t}: run --stage=speed on an idle machine first')
+        measured = results['speed'].get(f'speedrun-{t}{suffix}')
+        if not measured or 'vs_gpt2' not in measured:
+            sys.exit(f'error: no idle speed for speedrun-{t}{suffix}: run --stage=speed on an idle machine first')
         # gpt.py's 10-minute tokens scaled by the two speeds measured in one session, so a machine
         # slower or faster than the one gpt.py was tuned on cannot change the budget
         tokens_per_iter = config['batch_size'] * config['block_size']
-        tokens = gpt2_tokens() * measured['tokens_per_sec'] / results['speed']['gpt2']['tokens_per_sec']
+        tokens = gpt2_tokens() * measured['vs_gpt2']
         max_iters = round(tokens / tokens_per_iter)
         data_dir = Path(cfg.data_dir).parent / t
         val_tokens = (ROOT / data_dir / 'val.bin').stat().st_size // 2  # uint16 ids; BPE's are fewer than chars
         eval_iters = math.ceil(min(tune.EVAL_TOKENS, val_tokens) / tokens_per_iter)
-        jobs.append((f'record-{t}', dict(data_dir=str(data_dir), max_iters=max_iters, eval_iters=eval_iters,
-                                         eval_interval=max_iters)))
+        jobs.append((f'record-{t}{suffix}', dict(variant, data_dir=str(data_dir), max_iters=max_iters,
+                                                 eval_iters=eval_iters, eval_interval=max_iters)))
     with ThreadPoolExecutor(cfg.jobs) as pool:
         list(pool.map(lambda job: run('speedrun', *job, cfg, results), jobs))
 
@@ -167,18 +208,50 @@ def duel(cfg, results):
         list(pool.map(lambda c: run(c, f'duel-{c}', budget, cfg, results), ('gpt', 'speedrun')))
 
 
+def samples(cfg, results):
+    """The duel's two models continue one prompt with one seed, into samples.md: what the bits/char buy."""
+    lines = ['# The duel\'s models, side by side', '',
+             'Each model of `--stage=duel` (600 s on one thread each) continues the same prompt with the same seed:',
+             f'`python sample.py --out_dir=... --start "{SAMPLE_PROMPT}" --seed=1337 --max_new_tokens=400`.', '']
+    for config_file in ('gpt', 'speedrun'):
+        name = f'duel-{config_file}'
+        if name not in results['runs']:
+            sys.exit(f'error: no {name} run yet: run --stage=duel first')
+        command = [sys.executable, 'sample.py', f'--out_dir={cfg.out}/runs/{name}', '--start', SAMPLE_PROMPT,
+                   '--seed=1337', '--max_new_tokens=400']
+        out = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
+        if out.returncode != 0:
+            sys.exit(f'error: sampling {name} failed:\n{out.stderr}')
+        bits = results['runs'][name]['val_bits_per_char']
+        lines += [f'## config/{config_file}.py: {bits:.3f} held-out bits/char', '',
+                  '```text', out.stdout.strip(), '```', '']
+    (ROOT / cfg.out / 'samples.md').write_text('\n'.join(lines), encoding='utf-8')
+    print(f'wrote {cfg.out}/samples.md')
+
+
 def save(results, cfg, table, key, record):
-    """Add one record, recompute the ablation's summary, rewrite results.json and results.md."""
+    """Add one record, recompute the ablation's summary, rewrite results.json and results.md. What
+    another bench process saved meanwhile (two record variants at once) is read back in first."""
     with lock:
+        out = ROOT / cfg.out
+        for name, saved in read_results(out / 'results.json').items():
+            if name != 'ablation':
+                results[name] = {**saved, **results[name]}
         results[table][key] = record
         results['ablation'] = summary(results)
-        out = ROOT / cfg.out
         out.mkdir(parents=True, exist_ok=True)
         (out / 'results.json').write_text(json.dumps(results, indent=1, ensure_ascii=False) + '\n')
         (out / 'results.md').write_text(markdown(results))
 
 
 lock = threading.Lock()
+
+
+def read_results(path):
+    results = {'speed': {}, 'runs': {}, 'ablation': {}}
+    if path.exists():
+        results.update(json.loads(path.read_text()))
+    return results
 
 
 def summary(results):
@@ -254,13 +327,10 @@ def plot(results, path):
 
 def main():
     cfg = main_parse(SpeedrunConfig, sys.argv[1:], config_file_allowed=False)
-    stages = {'speed': speed, 'ablation': ablation, 'record': record, 'duel': duel}
+    stages = {'speed': speed, 'ablation': ablation, 'record': record, 'duel': duel, 'samples': samples}
     if cfg.stage not in stages:
         sys.exit(f"error: --stage must be one of {', '.join(stages)}, not {cfg.stage!r}")
-    path = ROOT / cfg.out / 'results.json'
-    results = {'speed': {}, 'runs': {}, 'ablation': {}}
-    if path.exists():
-        results.update(json.loads(path.read_text()))
+    results = read_results(ROOT / cfg.out / 'results.json')
     tune.training_slots = threading.Semaphore(cfg.jobs)
     stages[cfg.stage](cfg, results)
     plot(results, ROOT / cfg.out / 'ablation.png')

@@ -43,19 +43,24 @@ def test_ablation_record_and_duel(speedrun, char_dataset, tmp_path, monkeypatch)
     assert '--optimizer=muon' in results['runs'][f'ablation-{fraction:g}-rotary+muon-s1']['command']
     assert (out / 'ablation.png').stat().st_size > 10_000
 
-    # the record's budget: gpt.py's tokens times the ratio of the two measured speeds (here 5 iterations)
+    # the record's budget: gpt.py's tokens times the ratio of the two measured speeds (here 5 iterations),
+    # for a variant of config/speedrun.py, saved under its own name
     tokens_per_iter = 24 * 64
-    results['speed'] = {'gpt2': {'tokens_per_sec': speedrun.gpt2_tokens()},
-                        'speedrun-char': {'tokens_per_sec': 5 * tokens_per_iter}}
+    results['speed'] = {'speedrun-char+untied=False': {'vs_gpt2': 5 * tokens_per_iter / speedrun.gpt2_tokens()}}
     (out / 'results.json').write_text(json.dumps(results))
-    run_main(speedrun, ['--stage=record', *args], monkeypatch)
+    run_main(speedrun, ['--stage=record', '--variant=untied=False', *args], monkeypatch)
     run_main(speedrun, ['--stage=duel', *args], monkeypatch)
     results = json.loads((out / 'results.json').read_text())
-    assert results['runs']['record-char']['iters'] == 5
+    assert results['runs']['record-char+untied=False']['iters'] == 5
+    assert '--untied=False' in results['runs']['record-char+untied=False']['command']
     assert {'duel-gpt', 'duel-speedrun'} <= set(results['runs'])
     assert all(results['runs'][f'duel-{c}']['elapsed'] < 30 for c in ('gpt', 'speedrun'))
+    run_main(speedrun, ['--stage=samples', *args], monkeypatch)
+    samples = (out / 'samples.md').read_text(encoding='utf-8')
+    assert samples.count(speedrun.SAMPLE_PROMPT) >= 3  # the command line, then each model's continuation
+    assert '## config/gpt.py' in samples and '## config/speedrun.py' in samples
     markdown = (out / 'results.md').read_text()
-    assert '| rotary+muon |' in markdown and '| record-char |' in markdown and '| duel-speedrun |' in markdown
+    assert '| rotary+muon |' in markdown and '| record-char+untied=False |' in markdown and '| duel-speedrun |' in markdown
 
 
 def test_the_record_needs_its_speed_and_a_stage_must_exist(speedrun, char_dataset, tmp_path, monkeypatch):
@@ -64,3 +69,24 @@ def test_the_record_needs_its_speed_and_a_stage_must_exist(speedrun, char_datase
         run_main(speedrun, ['--stage=record', *args], monkeypatch)
     with pytest.raises(SystemExit, match='--stage must be one of'):
         run_main(speedrun, ['--stage=fast', *args], monkeypatch)
+    with pytest.raises(SystemExit, match='run --stage=duel first'):
+        run_main(speedrun, ['--stage=samples', *args], monkeypatch)
+    with pytest.raises(SystemExit, match='--variant must read key=value'):
+        run_main(speedrun, ['--stage=record', '--variant=untied', *args], monkeypatch)
+
+
+def test_the_speed_ratio_is_the_median_of_pairs_timed_in_turns(speedrun, monkeypatch):
+    """The machine slows down between pairs: each pair's ratio is still right, and the middle one is kept."""
+    timed = []
+
+    def fake_time_shape(config_file, shape, cfg, threads, tokens):
+        timed.append(config_file)
+        drift = 1 - 0.1 * ((len(timed) - 1) // 2)      # each pair 10% slower than the one before
+        speed = {'gpt': 1000, 'speedrun': 800 + 10 * len(timed)}[config_file] * drift
+        return None, speed, {'measured_at': 'now'}
+    monkeypatch.setattr(speedrun.tune, 'time_shape', fake_time_shape)
+    measured = speedrun.paired_speed({'batch_size': 24}, 'data/x/char', {'batch_size': 12}, speedrun.SpeedrunConfig())
+    assert timed == ['gpt', 'speedrun'] * speedrun.PAIRS
+    ratios = [pair[0] for pair in measured['pairs']]
+    assert ratios == pytest.approx([0.82, 0.84, 0.86], abs=1e-4)
+    assert measured['vs_gpt2'] == pytest.approx(0.84, abs=1e-4)
