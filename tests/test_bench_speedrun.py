@@ -54,7 +54,7 @@ def test_ablation_record_and_duel(speedrun, char_dataset, tmp_path, monkeypatch)
     assert results['runs']['record-char+untied=False']['iters'] == 5
     assert '--untied=False' in results['runs']['record-char+untied=False']['command']
     assert {'duel-gpt', 'duel-speedrun'} <= set(results['runs'])
-    assert all(results['runs'][f'duel-{c}']['elapsed'] < 30 for c in ('gpt', 'speedrun'))
+    assert all(results['runs'][f'duel-{c}']['iters'] < 2000 for c in ('gpt', 'speedrun'))  # stopped by the clock
     run_main(speedrun, ['--stage=samples', *args], monkeypatch)
     samples = (out / 'samples.md').read_text(encoding='utf-8')
     assert samples.count(speedrun.SAMPLE_PROMPT) >= 3  # the command line, then each model's continuation

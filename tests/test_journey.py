@@ -35,9 +35,16 @@ def figure_links(lang):
 
 
 def lookup(obj, dotted):
-    """obj['a']['b'][2] for 'a.b.2'."""
-    for key in dotted.split('.'):
-        obj = obj[int(key)] if isinstance(obj, list) else obj[key]
+    """obj['a']['b'][2] for 'a.b.2'; a key that has dots of its own ('0.25', a budget) is found whole."""
+    parts = dotted.split('.')
+    while parts:
+        if isinstance(obj, list):
+            obj = obj[int(parts.pop(0))]
+            continue
+        n = next((n for n in range(1, len(parts) + 1) if '.'.join(parts[:n]) in obj), None)
+        if n is None:
+            raise KeyError(f'{".".join(parts)} in {dotted}')
+        obj, parts = obj['.'.join(parts[:n])], parts[n:]
     return obj
 
 

@@ -322,21 +322,40 @@ def test_resume_with_muon_is_exact(char_dataset, tmp_path):
 def test_speedrun_config_trains_and_samples(char_dataset, tmp_path, capsys):
     path = ROOT / 'config' / 'speedrun.py'
     header = path.read_text(encoding='utf-8')
-    assert 'NOT yet measured' in header
     prepare = [line.removeprefix('# prepare:').strip() for line in header.splitlines() if line.startswith('# prepare:')]
     config = load_config_file(path)
     assert prepare == [prepare_command(config['data_dir'])]  # the command makes the folder it reads
-    assert all(config[name] is True for name in OPTIONS) and config['optimizer'] == 'muon'
+    assert config['optimizer'] == 'muon' and any(config.get(name) for name in OPTIONS)
     out_dir = tmp_path / 'speedrun'
     tiny = {**TINY, 'data_dir': char_dataset, 'out_dir': out_dir, 'max_iters': 3}
     result = subprocess.run([sys.executable, 'train.py', 'config/speedrun.py', *cli_args(tiny)], cwd=ROOT,
                             env={**os.environ, 'OMP_NUM_THREADS': '1'}, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr[-3000:]
     _, _, checkpoint = load_checkpoint(out_dir)
-    assert all(checkpoint['model_args'][name] for name in OPTIONS) and checkpoint['config']['optimizer'] == 'muon'
+    assert all(checkpoint['model_args'][name] == config.get(name, False) for name in OPTIONS)
+    assert checkpoint['config']['optimizer'] == 'muon'
     sample.main([f'--out_dir={out_dir}', '--start', PROMPT, '--num_samples=1', '--max_new_tokens=20',
                  '--seed=1', '--device=cpu', '--stop_at_eot=False', '--stream=False'])
     assert capsys.readouterr().out.startswith(PROMPT)
+
+
+def test_speedrun_config_quotes_the_record_run_that_trained_it():
+    """The figure config/speedrun.py promises is a run of bench/speedrun.py's record stage (in
+    results/speedrun/results.json) that trained exactly this config, to its max_iters."""
+    config = parse_args(TrainConfig, ['config/speedrun.py'])
+    header = (ROOT / 'config' / 'speedrun.py').read_text(encoding='utf-8')
+    runs = json.loads((ROOT / 'results' / 'speedrun' / 'results.json').read_text())['runs']
+    bookkeeping = {'out_dir', 'eval_iters', 'eval_interval', 'progress', 'plot', 'threads', 'overwrite',
+                   'expected_val_bits_per_char', 'expected_after_tokens'}
+    matching = []
+    for name, run in runs.items():
+        trained = parse_args(TrainConfig, run['command'].split()[2:])
+        if name.startswith('record-') and all(getattr(trained, key) == getattr(config, key)
+                                              for key in TrainConfig.__dataclass_fields__ if key not in bookkeeping):
+            matching.append(run)
+    assert matching, 'no record run in results/speedrun/results.json trained config/speedrun.py as it is'
+    figure = f"{matching[-1]['val_bits_per_char']:.3f}"
+    assert config.expected_val_bits_per_char == float(figure) and f'Held-out: {figure} bits/char' in header
 
 
 def test_sliding_window_bench_runs_at_tiny_sizes(char_dataset, tmp_path, capsys):
