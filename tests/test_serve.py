@@ -304,11 +304,12 @@ def test_attention_weights_are_the_layers_own(runs):
 @pytest.fixture(scope='module')
 def speedrun_server(char_dataset, tmp_path_factory):
     """The playground serving the one run of a clone: a tiny GPT trained as config/speedrun.py trains
-    (rotary positions, RMSNorm, QK-norm, ReLU^2, untied output, Muon), by the real training loop."""
+    (rotary positions, RMSNorm, QK-norm, ReLU^2, Muon; untied output on here), by the real training loop."""
     from nanopushkin.trainer import train
     root = tmp_path_factory.mktemp('speedrun_clone')
     tiny = dict(n_layer=2, n_head=2, n_embd=16, batch_size=4, block_size=32, max_iters=20, eval_interval=10,
-                eval_iters=2, warmup_iters=2, device='cpu', progress=False, plot=False)
+                eval_iters=2, warmup_iters=2, device='cpu', progress=False, plot=False,
+                untied=True)  # every option on, the untied output too (the record keeps it tied)
     train(TrainConfig(**{**load_config_file(ROOT / 'config' / 'speedrun.py'), **tiny, 'data_dir': str(char_dataset),
                          'out_dir': str(root / 'out-speedrun')}))
     cfg = ServeConfig(meter=str(root / 'no-meter.pt'), tokenizers=str(root / 'data'), max_new_tokens=100)
