@@ -29,7 +29,6 @@ Results go to results/speedrun/ (results.json, every run; results.md, the tables
 samples.md);
 rerunning skips the runs already there.
 """
-import ast
 import json
 import math
 import os
@@ -48,7 +47,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run without installing
 
 from bench import tune  # noqa: E402  (after the path is set)
-from nanopushkin.config import load_config_file, main_parse  # noqa: E402
+from nanopushkin.config import ConfigError, TrainConfig, load_config_file, main_parse, parse_args  # noqa: E402
 
 # The newer ideas, in the order the cumulative rows add them, as overrides of config/gpt.py.
 IDEAS = {
@@ -100,11 +99,17 @@ def gpt2_tokens():
 
 
 def variant_of(cfg):
-    """--variant='untied=False,batch_size=12' as overrides, and the suffix of the names it is saved under."""
-    pairs = [item.split('=', 1) for item in cfg.variant.split(',') if item]
-    if any(len(pair) != 2 for pair in pairs):
+    """--variant='untied=False,batch_size=12' as overrides, checked and typed by the config system as
+    train.py would read them, and the suffix of the names it is saved under."""
+    items = [item for item in cfg.variant.split(',') if item]
+    if any('=' not in item for item in items):
         sys.exit(f"error: --variant must read key=value,key=value (e.g. 'untied=False'), not {cfg.variant!r}")
-    return {k: ast.literal_eval(v) for k, v in pairs}, f'+{cfg.variant}' if cfg.variant else ''
+    try:
+        config = parse_args(TrainConfig, [str(ROOT / 'config' / 'speedrun.py'), *(f'--{item}' for item in items)])
+    except ConfigError as e:
+        sys.exit(f'error: --variant: {e}')
+    return {item.split('=')[0]: getattr(config, item.split('=')[0]) for item in items}, \
+        f'+{cfg.variant}' if cfg.variant else ''
 
 
 def shape_of(config):

@@ -73,6 +73,10 @@ def test_the_record_needs_its_speed_and_a_stage_must_exist(speedrun, char_datase
         run_main(speedrun, ['--stage=samples', *args], monkeypatch)
     with pytest.raises(SystemExit, match='--variant must read key=value'):
         run_main(speedrun, ['--stage=record', '--variant=untied', *args], monkeypatch)
+    with pytest.raises(SystemExit, match="--variant: .*'untid'"):   # checked by the config system, as train.py does
+        run_main(speedrun, ['--stage=record', '--variant=untid=False', *args], monkeypatch)
+    assert speedrun.variant_of(speedrun.SpeedrunConfig(variant='untied=False,optimizer=adamw,dropout=0.1')) == (
+        {'untied': False, 'optimizer': 'adamw', 'dropout': 0.1}, '+untied=False,optimizer=adamw,dropout=0.1')
 
 
 def test_the_speed_ratio_is_the_median_of_pairs_timed_in_turns(speedrun, monkeypatch):

@@ -339,23 +339,58 @@ def test_speedrun_config_trains_and_samples(char_dataset, tmp_path, capsys):
     assert capsys.readouterr().out.startswith(PROMPT)
 
 
+SPEEDRUN_RESULTS = ROOT / 'results' / 'speedrun' / 'results.json'
+BOOKKEEPING = {'out_dir', 'eval_iters', 'eval_interval', 'progress', 'plot', 'threads', 'overwrite',
+               'expected_val_bits_per_char', 'expected_after_tokens'}  # options that do not change the model
+
+
+def runs_that_trained(argv):
+    """The runs of bench/speedrun.py (results.json) whose train.py settings are those of `argv`
+    (a config file and overrides), whatever their bookkeeping options."""
+    wanted = parse_args(TrainConfig, argv)
+    runs = json.loads(SPEEDRUN_RESULTS.read_text())['runs']
+    return {name: run for name, run in runs.items()
+            if all(getattr(parse_args(TrainConfig, run['command'].split()[2:]), key) == getattr(wanted, key)
+                   for key in TrainConfig.__dataclass_fields__ if key not in BOOKKEEPING)}
+
+
 def test_speedrun_config_quotes_the_record_run_that_trained_it():
-    """The figure config/speedrun.py promises is a run of bench/speedrun.py's record stage (in
-    results/speedrun/results.json) that trained exactly this config, to its max_iters."""
+    """The figure config/speedrun.py promises is a run of bench/speedrun.py's record stage that
+    trained exactly this config, to its max_iters."""
     config = parse_args(TrainConfig, ['config/speedrun.py'])
     header = (ROOT / 'config' / 'speedrun.py').read_text(encoding='utf-8')
-    runs = json.loads((ROOT / 'results' / 'speedrun' / 'results.json').read_text())['runs']
-    bookkeeping = {'out_dir', 'eval_iters', 'eval_interval', 'progress', 'plot', 'threads', 'overwrite',
-                   'expected_val_bits_per_char', 'expected_after_tokens'}
-    matching = []
-    for name, run in runs.items():
-        trained = parse_args(TrainConfig, run['command'].split()[2:])
-        if name.startswith('record-') and all(getattr(trained, key) == getattr(config, key)
-                                              for key in TrainConfig.__dataclass_fields__ if key not in bookkeeping):
-            matching.append(run)
+    matching = [run for name, run in runs_that_trained(['config/speedrun.py']).items() if name.startswith('record-')]
     assert matching, 'no record run in results/speedrun/results.json trained config/speedrun.py as it is'
     figure = f"{matching[-1]['val_bits_per_char']:.3f}"
     assert config.expected_val_bits_per_char == float(figure) and f'Held-out: {figure} bits/char' in header
+
+
+def test_the_readme_records_are_measured_runs():
+    """Each row of the README's records table: GPT-2's is config/gpt.py's own figure; every other
+    row's command trained a record run of results.json (a train.py command: the same settings; the
+    bench's: its --variant's run) whose bits/char the row quotes, at the idle speed it quotes."""
+    readme = (ROOT / 'README.md').read_text(encoding='utf-8')
+    table = readme.split('## The speedrun')[1].split('\n## ')[0]
+    rows = [[cell.strip() for cell in line.split('|')[1:-1]] for line in table.splitlines() if line.startswith('| 20')]
+    assert len(rows) >= 3
+    results = json.loads(SPEEDRUN_RESULTS.read_text())
+    for date, bits, speed, command, _ in rows:
+        argv = command.strip('`').split()[2:]
+        if argv == ['config/gpt.py']:
+            assert float(bits) == parse_args(TrainConfig, argv).expected_val_bits_per_char
+            continue
+        if command.startswith('`python bench/speedrun.py'):
+            options = dict(arg[2:].split('=', 1) for arg in argv)
+            runs = {f"record-{options['tokenizers']}+{options['variant']}": None}
+        else:
+            runs = runs_that_trained(argv)
+        records = [(name, results['runs'][name]) for name in runs if name.startswith('record-')]
+        assert records, f'README row {date}: no record run trained `{command}`'
+        name, run = records[-1]
+        assert bits == f"{run['val_bits_per_char']:.3f}", f'README row {date} quotes {bits}, {name} gave it'
+        tokenizer, _, variant = name.removeprefix('record-').partition('+')
+        measured = results['speed'][f'speedrun-{tokenizer}' + (f'+{variant}' if variant else '')]
+        assert int(speed.replace(',', '')) == measured['tokens_per_sec']
 
 
 def test_sliding_window_bench_runs_at_tiny_sizes(char_dataset, tmp_path, capsys):
