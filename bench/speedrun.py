@@ -70,7 +70,7 @@ class SpeedrunConfig:
     seeds: str = '1337,1338'    # each ablation row once per seed
     jobs: int = 2               # trainings at the same time (each one thread)
     out: str = 'results/speedrun'
-    data_dir: str = 'data/pushkin/char'  # the ablation's, the speed stage's and the duel's
+    data_dir: str = 'data/pushkin/char'  # the ablation's and the speed stage's (the duel's configs read their own)
     tokenizers: str = 'char,bpe1410,bpe4096'  # the record's datasets: folders beside data_dir
     variant: str = ''           # a recipe tried on top of config/speedrun.py, e.g. 'untied=False,batch_size=12':
                                 # the speed and record stages measure it under names that end '+<variant>'
@@ -207,10 +207,19 @@ def record(cfg, results):
 
 
 def duel(cfg, results):
-    """The two configs side by side, one thread each, each stopped after 600 s of training."""
-    budget = dict(max_seconds=BUDGET_SECONDS, max_iters=10 ** 6, eval_interval=10 ** 6, data_dir=cfg.data_dir)
+    """The two configs side by side, one thread each, each stopped after 600 s of training, each on
+    the dataset its config names (the record may be on BPE, gpt.py is on characters)."""
+    budget = dict(max_seconds=BUDGET_SECONDS, max_iters=10 ** 6, eval_interval=10 ** 6)
+
     with ThreadPoolExecutor(2) as pool:
-        list(pool.map(lambda c: run(c, f'duel-{c}', budget, cfg, results), ('gpt', 'speedrun')))
+        list(pool.map(lambda c: run(c, f'duel-{c}', dict(budget, data_dir=dataset_of(c, cfg)), cfg, results),
+                      ('gpt', 'speedrun')))
+
+
+def dataset_of(config_file, cfg):
+    """The dataset folder a config trains on (char, bpe1410...), found beside --data_dir as the record's are."""
+    config = parse_args(TrainConfig, [str(ROOT / 'config' / f'{config_file}.py')])
+    return str(Path(cfg.data_dir).parent / Path(config.data_dir).name)
 
 
 def samples(cfg, results):

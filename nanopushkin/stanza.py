@@ -198,23 +198,29 @@ class StanzaReport:
 def _force_rhyme(model, tokenizer, context, options, lines, scheme, form, dictionary, generator, report):
     """The line after `lines` ending in a forced dictionary word, its head written by the model; None
     if no word fits. The word rhymes with the line's partner; for an opening line it is one that
-    another word of the dictionary rhymes with, so the partner can be forced in its turn."""
+    another word of the dictionary rhymes with, so the partner can be forced in its turn. The words
+    are grouped by the syllables they leave for the head, and each group's heads are sampled in one
+    batch, one head per word: a handful of batches, not one generation per word."""
     i = len(lines)
     partner = next((lines[j] for j in range(i) if scheme[j].lower() == scheme[i].lower()), None)
     kind = 'f' if scheme[i].isupper() else 'm'
     words = dictionary.words_rhyming(partner, kind) if partner else dictionary.rhymable_words(kind)
     n_syllables = form.line_syllables(scheme[i])
     order = torch.randperm(len(words), generator=generator, device=generator.device)
+    by_head_syllables = {}
     for word in (words[k] for k in order.tolist()[:FORCED_WORDS_TRIED]):
-        head_syllables = n_syllables - count_syllables(word)
-        if head_syllables < 1:
-            continue
-        heads = _line_samples(model, tokenizer, context, options, head_syllables, 1, generator)
-        report.candidates += 1
-        for head, _ in heads:
+        if n_syllables - count_syllables(word) >= 1:
+            by_head_syllables.setdefault(n_syllables - count_syllables(word), []).append(word)
+    for head_syllables, group in sorted(by_head_syllables.items(), key=lambda item: -len(item[1])):
+        heads = _line_samples(model, tokenizer, context, options, head_syllables, len(group), generator)
+        report.candidates += len(group)
+        fitting = []
+        for (head, score), word in zip(heads, group):
             line = f'{head.rstrip(",.;:!?—- ")} {word}'
             if count_syllables(line) == n_syllables and fits(lines, scheme, line):
-                return line
+                fitting.append((score, line))
+        if fitting:
+            return max(fitting)[1]             # the head the model found likeliest
     return None
 
 

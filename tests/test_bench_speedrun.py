@@ -49,12 +49,20 @@ def test_ablation_record_and_duel(speedrun, char_dataset, tmp_path, monkeypatch)
     results['speed'] = {'speedrun-char+untied=False': {'vs_gpt2': 5 * tokens_per_iter / speedrun.gpt2_tokens()}}
     (out / 'results.json').write_text(json.dumps(results))
     run_main(speedrun, ['--stage=record', '--variant=untied=False', *args], monkeypatch)
-    run_main(speedrun, ['--stage=duel', *args], monkeypatch)
+    # the duel trains each config on its own dataset folder, found by name beside --data_dir: here the
+    # tiny char data stands in under both names
+    duel_data = tmp_path / 'duel_data'
+    duel_data.mkdir()
+    datasets = {c: speedrun.dataset_of(c, speedrun.SpeedrunConfig(data_dir=str(duel_data / 'char'))) for c in ('gpt', 'speedrun')}
+    for folder in set(datasets.values()):
+        speedrun.Path(folder).symlink_to(char_dataset, target_is_directory=True)
+    run_main(speedrun, ['--stage=duel', f'--out={out}', f'--data_dir={duel_data / "char"}'], monkeypatch)
     results = json.loads((out / 'results.json').read_text())
     assert results['runs']['record-char+untied=False']['iters'] == 5
     assert '--untied=False' in results['runs']['record-char+untied=False']['command']
     assert {'duel-gpt', 'duel-speedrun'} <= set(results['runs'])
     assert all(results['runs'][f'duel-{c}']['iters'] < 2000 for c in ('gpt', 'speedrun'))  # stopped by the clock
+    assert all(f'--data_dir={datasets[c]} ' in results['runs'][f'duel-{c}']['command'] for c in ('gpt', 'speedrun'))
     run_main(speedrun, ['--stage=samples', *args], monkeypatch)
     samples = (out / 'samples.md').read_text(encoding='utf-8')
     assert samples.count(speedrun.SAMPLE_PROMPT) >= 3  # the command line, then each model's continuation
