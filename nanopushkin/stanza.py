@@ -10,12 +10,13 @@ to it. So the rhyme is chosen among whole lines, with the one sampler and the mo
    for: capitals feminine, small letters masculine).
 2. Keep the candidates that fit the scheme: a line rhymes (verse.rhymes, meter iamb) with the
    earlier lines of its letter and with no other earlier line, so verse.rhyme_scheme gives back
-   exactly the scheme. An opening line (the first of its letter) is preferred if some word of the
+   exactly the scheme; and that are well formed: the line ends in a word of the dictionary (the
+   syllable limit can cut a word, and a cut word rhymes with nothing real) and is not padded with dots. An opening line (the first of its letter) is preferred if some word of the
    rhyme dictionary could answer it, so it does not leave its partner without a rhyme.
 3. Of those, take the one the model finds likeliest: the mean log-probability of its tokens under
    the distribution they were drawn from (before temperature), as beam search scores beams.
 4. No candidate fits after `rounds` batches: force a rhyme word. Take a word of the rhyme
-   dictionary (words of the corpus, the prompt and the candidates the model wrote) with the
+   dictionary (words of the corpus and the prompt; with no corpus, the candidates the model wrote) with the
    partner's rhyme key (for an opening line: a word some other word rhymes with), let the model
    write the head of the line with the syllables the word leaves, and end the line with the word.
 5. Still nothing: a one-line error (the form cannot be written with this model and dictionary).
@@ -107,14 +108,23 @@ def words_of(text: str) -> list[str]:
 
 @dataclass
 class RhymeDictionary:
-    """Words by (ending kind, rhyme key), for forcing a rhyme word and for judging opening lines."""
+    """Words by (ending kind, rhyme key), for forcing a rhyme word and for judging opening lines.
+    A closed dictionary (a corpus's) also says which words a kept line may end in: a line that the
+    syllable limit cut in the middle of a word ('можнск') ends in none of them. An open one (no
+    corpus given: the playground's) learns the words of the model's own lines as they come."""
     by_key: dict = field(default_factory=dict)
+    closed: bool = False
+    words: set = field(default_factory=set)
 
     def add(self, text: str):
+        self.words.update(words_of(text))
         for word in set(words_of(text)):
             for kind in 'mf':
                 for key in rhyme_keys(word, kind):
                     self.by_key.setdefault((kind, key), set()).add(word)
+
+    def ends_in_a_word(self, line: str) -> bool:
+        return not self.closed or (words_of(line) or [''])[-1] in self.words
 
     def rhymable_words(self, kind: str) -> list[str]:
         """Words of this kind of ending that some other word of the dictionary rhymes with."""
@@ -131,9 +141,9 @@ def read_rhyme_words(source: str) -> RhymeDictionary:
     """The rhyme dictionary of sample.py's --rhyme_words: the words of a corpus folder (prose/ and
     poems/, as corpus.read_works reads them) or of a UTF-8 text file; '' gives an empty one (the
     prompt's and the model's own words are added as they come)."""
-    dictionary = RhymeDictionary()
     if not source:
-        return dictionary
+        return RhymeDictionary()
+    dictionary = RhymeDictionary(closed=True)
     path = Path(source)
     if path.is_dir():
         works = read_works(path)
@@ -172,6 +182,12 @@ def _line_samples(model, tokenizer, context, options, n_syllables, n, generator)
         if count_syllables(text) == n_syllables:          # not one cut by max_new_tokens
             out.append((text, total / max(count, 1)))
     return out
+
+
+def well_formed(line: str, dictionary: RhymeDictionary) -> bool:
+    """A line worth keeping: it ends in a word the dictionary knows, and it is not padded with a row of
+    dots (Onegin prints its omitted stanzas as rows of dots, which have no syllables to count)."""
+    return dictionary.ends_in_a_word(line) and '....' not in line
 
 
 def fits(lines: list[str], scheme: str, line: str) -> bool:
@@ -217,7 +233,7 @@ def _force_rhyme(model, tokenizer, context, options, lines, scheme, form, dictio
         fitting = []
         for (head, score), word in zip(heads, group):
             line = f'{head.rstrip(",.;:!?—- ")} {word}'
-            if count_syllables(line) == n_syllables and fits(lines, scheme, line):
+            if count_syllables(line) == n_syllables and '....' not in line and fits(lines, scheme, line):
                 fitting.append((score, line))
         if fitting:
             return max(fitting)[1]             # the head the model found likeliest
@@ -238,9 +254,10 @@ def write_stanza(model, tokenizer, prompt: str, form: StanzaForm, options: Sampl
             samples = _line_samples(model, tokenizer, context, options, form.line_syllables(letter), candidates,
                                     generator)
             report.candidates += candidates
-            for text, _ in samples:
-                dictionary.add(text)
-            good = [(score, text) for text, score in samples if fits(lines, scheme, text)]
+            if not dictionary.closed:
+                for text, _ in samples:
+                    dictionary.add(text)
+            good = [(score, text) for text, score in samples if well_formed(text, dictionary) and fits(lines, scheme, text)]
             answerable = [(score, text) for score, text in good if not opening or _answerable(text, dictionary)]
             unanswered = max(good + ([unanswered] if unanswered else []), default=None)
             if answerable:

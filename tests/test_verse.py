@@ -11,6 +11,7 @@ import pytest
 import torch
 
 from nanopushkin.constraints import SyllableLimit, parse_syllables
+from nanopushkin.stanza import words_of
 from nanopushkin.verse import (annotate, complete_lines, count_syllables, distance, ending, guess_meter,
                                lines_of, rhyme_key, rhyme_keys, rhyme_rate, rhyme_scheme, rhymes, stanza_shapes,
                                stanzas_of, summary, syllable_counts, tetrameter_share, verse_figures, word_fit)
@@ -450,7 +451,7 @@ def test_every_stanza_has_the_form(stanza_model, form):
     from nanopushkin.sampling import SampleOptions
     from nanopushkin.stanza import FORMS, RhymeDictionary, check_stanza, parse_form, write_stanza
     tok, model, text = stanza_model
-    dictionary = RhymeDictionary()
+    dictionary = RhymeDictionary(closed=True)       # as a corpus's: kept lines end in its words
     dictionary.add(text)
     stanza_form = parse_form(form)
     for seed in (0, 1):
@@ -460,6 +461,20 @@ def test_every_stanza_has_the_form(stanza_model, form):
         assert [count_syllables(line) for line in lines] == [9 if c.isupper() else 8 for c in FORMS[form]]
         assert check_stanza(lines, stanza_form)
         assert report.sampled_lines + report.forced_lines == len(FORMS[form])
+        assert all(words_of(line)[-1] in dictionary.words and '....' not in line for line in lines), lines
+
+
+def test_a_kept_line_ends_in_a_word_and_is_not_padded_with_dots():
+    """The syllable limit can cut a word ('можнск'), and Onegin's rows of dots have no syllables: with
+    a corpus's (closed) dictionary neither line is kept; an open one (the playground's) learns words."""
+    from nanopushkin.stanza import RhymeDictionary, read_rhyme_words, well_formed
+    closed = RhymeDictionary(closed=True)
+    closed.add(ONEGIN_I)
+    assert well_formed('Мой дядя самых честных правил,', closed)
+    assert not well_formed('Не молодой стояло можнск', closed)
+    assert not well_formed('Самозванец.......... правил', closed)
+    assert well_formed('Не молодой стояло можнск', RhymeDictionary())
+    assert not read_rhyme_words('').closed
 
 
 def test_parse_form_and_bad_schemes():
