@@ -12,7 +12,8 @@ about the same number of characters, and reports:
 - the share of known words (style.known_word_share against the words of the --rhyme_words corpus).
 
 Usage: python bench/verse_stanza.py --out_dir=out --form=onegin --rhyme_words=../shared/data/pushkin
-Writes results/verse/stanza_<form>.json and .md (give --results_dir to put them elsewhere).
+Writes results/verse/stanza_<form>-<model>.json and .md, <model> the out_dir's folder name (give
+--results_dir to put them elsewhere).
 """
 import json
 import math
@@ -99,7 +100,7 @@ def main(argv):
         'example': texts[0]}
     out = Path(cfg.results_dir)
     out.mkdir(parents=True, exist_ok=True)
-    name = f'stanza_{cfg.form}'
+    name = f'stanza_{cfg.form}-{Path(cfg.out_dir).resolve().name}'   # stanza_onegin-gpt: one file per form and model
     (out / f'{name}.json').write_text(json.dumps(result, ensure_ascii=False, indent=1) + '\n', encoding='utf-8')
     table = '\n'.join(
         [f'# The price of the form: {form.scheme} by {cfg.out_dir}', '', f'Regenerate: `{result["command"]}`', '',

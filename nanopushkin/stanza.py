@@ -9,16 +9,19 @@ to it. So the rhyme is chosen among whole lines, with the one sampler and the mo
    prompt and the lines so far (stop_at_newline, with the syllable count the line's letter asks
    for: capitals feminine, small letters masculine).
 2. Keep the candidates that fit the scheme: a line rhymes (verse.rhymes, meter iamb) with the
-   earlier lines of its letter and with no other earlier line, so verse.rhyme_scheme gives back
-   exactly the scheme; and that are well formed: the line ends in a word of the dictionary (the
-   syllable limit can cut a word, and a cut word rhymes with nothing real) and is not padded with dots. An opening line (the first of its letter) is preferred if some word of the
-   rhyme dictionary could answer it, so it does not leave its partner without a rhyme.
+   earlier lines of its letter, in a word of its own, and with no other earlier line, so
+   verse.rhyme_scheme gives back exactly the scheme; and that are well formed: the line ends in a
+   word of the dictionary (the syllable limit can cut a word, and a cut word rhymes with nothing
+   real), is not padded with dots, and has no half letters. An opening line (the first of its
+   letter) is preferred if some word of the rhyme dictionary could answer it, so it does not leave
+   its partner without a rhyme.
 3. Of those, take the one the model finds likeliest: the mean log-probability of its tokens under
    the distribution they were drawn from (before temperature), as beam search scores beams.
 4. No candidate fits after `rounds` batches: force a rhyme word. Take a word of the rhyme
-   dictionary (words of the corpus and the prompt; with no corpus, the candidates the model wrote) with the
-   partner's rhyme key (for an opening line: a word some other word rhymes with), let the model
-   write the head of the line with the syllables the word leaves, and end the line with the word.
+   dictionary (words of the corpus and the prompt; with no corpus, the candidates the model
+   wrote) with the partner's rhyme key (for an opening line: a word some other word rhymes with),
+   let the model write the head of the line with the syllables the word leaves, and end the line
+   with the word.
 5. Still nothing: a one-line error (the form cannot be written with this model and dictionary).
 
 Why this method: it needs nothing from the model but samples and their probabilities, so it works
@@ -106,6 +109,10 @@ def words_of(text: str) -> list[str]:
     return _WORD.findall(text.lower())
 
 
+def last_word(line: str) -> str:
+    return (words_of(line) or [''])[-1]
+
+
 @dataclass
 class RhymeDictionary:
     """Words by (ending kind, rhyme key), for forcing a rhyme word and for judging opening lines.
@@ -124,7 +131,7 @@ class RhymeDictionary:
                     self.by_key.setdefault((kind, key), set()).add(word)
 
     def ends_in_a_word(self, line: str) -> bool:
-        return not self.closed or (words_of(line) or [''])[-1] in self.words
+        return not self.closed or last_word(line) in self.words
 
     def rhymable_words(self, kind: str) -> list[str]:
         """Words of this kind of ending that some other word of the dictionary rhymes with."""
@@ -132,7 +139,7 @@ class RhymeDictionary:
 
     def words_rhyming(self, line: str, kind: str) -> list[str]:
         """Words whose rhyme key of this kind is one of the line's, but not its own last word."""
-        last = (words_of(line) or [''])[-1]
+        last = last_word(line)
         found = set().union(*(self.by_key.get((kind, key), set()) for key in rhyme_keys(line, kind)))
         return sorted(found - {last})
 
@@ -184,17 +191,27 @@ def _line_samples(model, tokenizer, context, options, n_syllables, n, generator)
     return out
 
 
+def clean(line: str) -> bool:
+    """Not padded with a row of dots (Onegin prints its omitted stanzas as rows of dots, which have no
+    syllables to count) and no bytes that are not text (a BPE model can write half a letter)."""
+    return '....' not in line and '\ufffd' not in line
+
+
 def well_formed(line: str, dictionary: RhymeDictionary) -> bool:
-    """A line worth keeping: it ends in a word the dictionary knows, and it is not padded with a row of
-    dots (Onegin prints its omitted stanzas as rows of dots, which have no syllables to count)."""
-    return dictionary.ends_in_a_word(line) and '....' not in line
+    """A sampled line worth keeping: clean, and it ends in a word the dictionary knows."""
+    return clean(line) and dictionary.ends_in_a_word(line)
 
 
 def fits(lines: list[str], scheme: str, line: str) -> bool:
     """Does `line`, the next line after `lines`, rhyme as the scheme says: with every earlier line of
-    its letter and with no other one?"""
+    its letter and with no other one? A word does not rhyme with itself ('иль' ~ 'иль'): partners
+    end in different words."""
     i = len(lines)
-    return all(rhymes(earlier, line) == (scheme[j].lower() == scheme[i].lower()) for j, earlier in enumerate(lines))
+    for j, earlier in enumerate(lines):
+        partners = scheme[j].lower() == scheme[i].lower()
+        if rhymes(earlier, line) != partners or (partners and last_word(earlier) == last_word(line)):
+            return False
+    return True
 
 
 def _answerable(line: str, dictionary: RhymeDictionary) -> bool:
@@ -211,12 +228,13 @@ class StanzaReport:
     candidates: int = 0
 
 
-def _force_rhyme(model, tokenizer, context, options, lines, scheme, form, dictionary, generator, report):
+def _force_rhyme(model, tokenizer, context, options, lines, scheme, form, dictionary, generator, report,
+                 candidates):
     """The line after `lines` ending in a forced dictionary word, its head written by the model; None
     if no word fits. The word rhymes with the line's partner; for an opening line it is one that
     another word of the dictionary rhymes with, so the partner can be forced in its turn. The words
-    are grouped by the syllables they leave for the head, and each group's heads are sampled in one
-    batch, one head per word: a handful of batches, not one generation per word."""
+    are grouped by the syllables they leave for the head; for each group one batch of heads is
+    sampled, and the likeliest clean head takes the first word of the group that fits."""
     i = len(lines)
     partner = next((lines[j] for j in range(i) if scheme[j].lower() == scheme[i].lower()), None)
     kind = 'f' if scheme[i].isupper() else 'm'
@@ -228,15 +246,13 @@ def _force_rhyme(model, tokenizer, context, options, lines, scheme, form, dictio
         if n_syllables - count_syllables(word) >= 1:
             by_head_syllables.setdefault(n_syllables - count_syllables(word), []).append(word)
     for head_syllables, group in sorted(by_head_syllables.items(), key=lambda item: -len(item[1])):
-        heads = _line_samples(model, tokenizer, context, options, head_syllables, len(group), generator)
-        report.candidates += len(group)
-        fitting = []
-        for (head, score), word in zip(heads, group):
-            line = f'{head.rstrip(",.;:!?—- ")} {word}'
-            if count_syllables(line) == n_syllables and '....' not in line and fits(lines, scheme, line):
-                fitting.append((score, line))
-        if fitting:
-            return max(fitting)[1]             # the head the model found likeliest
+        heads = _line_samples(model, tokenizer, context, options, head_syllables, candidates, generator)
+        report.candidates += candidates
+        best = max(((score, head) for head, score in heads if clean(head)), default=None)
+        for word in group if best else []:
+            line = f'{best[1].rstrip(",.;:!?—- ")} {word}'
+            if count_syllables(line) == n_syllables and fits(lines, scheme, line):
+                return line
     return None
 
 
@@ -267,7 +283,7 @@ def write_stanza(model, tokenizer, prompt: str, form: StanzaForm, options: Sampl
             best = unanswered[1]                  # no word to force either: its partner may still find one
         if best is None:
             best = _force_rhyme(model, tokenizer, context, options, lines, scheme, form, dictionary, generator,
-                                report)
+                                report, candidates)
             if best is None:
                 raise ValueError(f'line {i + 1} of the scheme {scheme} ({letter}) could not be written in '
                                  f'{rounds} rounds of {candidates} candidates nor by forcing a rhyme word from '

@@ -13,7 +13,7 @@ from nanopushkin.config import TrainConfig, parse_args
 from nanopushkin.playground import find_run_folders
 
 ROOT = Path(__file__).resolve().parent.parent
-SHIPPED = ('gru-quickstart', 'gpt')
+SHIPPED = ('gru-quickstart', 'gpt', 'speedrun')
 PROMPT = 'Мой дядя самых честных правил'
 
 

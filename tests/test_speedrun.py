@@ -393,6 +393,15 @@ def test_the_readme_records_are_measured_runs():
         assert int(speed.replace(',', '')) == measured['tokens_per_sec']
 
 
+def test_the_readme_quotes_the_duel():
+    """The side-by-side duel's two figures, as the README quotes them, are its runs in results.json."""
+    readme = (ROOT / 'README.md').read_text(encoding='utf-8').split('## The speedrun')[1].split('\n## ')[0]
+    runs = json.loads(SPEEDRUN_RESULTS.read_text())['runs']
+    for config_file in ('speedrun', 'gpt'):
+        bits = f"{runs[f'duel-{config_file}']['val_bits_per_char']:.3f}"
+        assert f'`config/{config_file}.py` {"ends at" if config_file == "speedrun" else "at"} {bits}' in readme
+
+
 def test_sliding_window_bench_runs_at_tiny_sizes(char_dataset, tmp_path, capsys):
     from bench import sliding_window
     sliding_window.main(['--new_tokens=20', '--rounds=1', '--block_size=16', '--n_layer=1', '--n_head=2',

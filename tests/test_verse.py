@@ -473,8 +473,16 @@ def test_a_kept_line_ends_in_a_word_and_is_not_padded_with_dots():
     assert well_formed('Мой дядя самых честных правил,', closed)
     assert not well_formed('Не молодой стояло можнск', closed)
     assert not well_formed('Самозванец.......... правил', closed)
+    assert not well_formed('Его погода, отмч-\ufffd правил', closed)   # half a letter of a BPE model
     assert well_formed('Не молодой стояло можнск', RhymeDictionary())
     assert not read_rhyme_words('').closed
+
+
+def test_partners_rhyme_in_different_words():
+    from nanopushkin.stanza import fits
+    assert fits(['Погибшие молчали, — иль,'], 'aa', 'Его погода, как фитиль')
+    assert not fits(['Погибшие молчали, — иль,'], 'aa', 'Поклятый равнодушный, иль,')
+    assert not fits(['Погибшие молчали, — иль,'], 'ab', 'Его погода, как фитиль')   # b must not rhyme with a
 
 
 def test_parse_form_and_bad_schemes():
@@ -542,7 +550,7 @@ def test_bench_verse_stanza_measures_the_price_of_the_form(trained_run, tiny_cor
                             encoding='utf-8', timeout=300)
     assert result.returncode == 0, result.stderr
     import json
-    figures = json.loads((tmp_path / 'stanza_couplets.json').read_text(encoding='utf-8'))
+    figures = json.loads((tmp_path / f'stanza_couplets-{Path(trained_run).name}.json').read_text(encoding='utf-8'))
     assert figures['form_kept'] == 1.0 and figures['stanzas'] == 2 and figures['seconds_per_stanza'] > 0
     for which in ('stanzas', 'free samples'):
         assert 0 < figures['bits_per_char'][which] < 20 and 0 <= figures['known_word_share'][which] <= 1
@@ -561,3 +569,19 @@ def test_a_stanza_that_cannot_be_written_is_a_one_line_error():
     with pytest.raises(ValueError, match=r'^line 2 of the scheme aabb \(a\) could not be written .*another seed$'):
         write_stanza(model, tok, '', parse_form('couplets'), SampleOptions(max_new_tokens=150), RhymeDictionary(),
                      torch.Generator().manual_seed(0), candidates=1, rounds=1)
+
+
+def test_the_readme_quotes_the_stanza_bench():
+    """The README's verse section quotes bench/verse_stanza.py's committed figures for the record
+    model (and config/gpt.py's model's seconds per stanza)."""
+    import json
+    readme = (ROOT / 'README.md').read_text(encoding='utf-8').split('## Verse: a whole Onegin stanza')[1].split('\n## ')[0]
+    figures = {m: json.loads((ROOT / 'results' / 'verse' / f'stanza_onegin-{m}.json').read_text(encoding='utf-8'))
+               for m in ('speedrun', 'gpt')}
+    speedrun = figures['speedrun']
+    assert speedrun['form_kept'] == 1.0 and f"({speedrun['stanzas']} of {speedrun['stanzas']}," in readme
+    assert speedrun['command'] in ' '.join(readme.split())
+    for which in ('stanzas', 'free samples'):
+        assert f"{speedrun['bits_per_char'][which]:.3f}" in readme and f"{speedrun['known_word_share'][which]:.3f}" in readme
+    assert f"{speedrun['seconds_per_stanza']:.1f} s on 2 idle cores" in readme
+    assert f"model: {figures['gpt']['seconds_per_stanza']:.1f} s" in readme
