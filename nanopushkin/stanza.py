@@ -248,9 +248,12 @@ def _force_rhyme(model, tokenizer, context, options, lines, scheme, form, dictio
     for head_syllables, group in sorted(by_head_syllables.items(), key=lambda item: -len(item[1])):
         heads = _line_samples(model, tokenizer, context, options, head_syllables, candidates, generator)
         report.candidates += candidates
-        best = max(((score, head) for head, score in heads if clean(head)), default=None)
-        for word in group if best else []:
-            line = f'{best[1].rstrip(",.;:!?—- ")} {word}'
+        clean_heads = [(score, head) for head, score in heads if clean(head)]
+        if not clean_heads:
+            continue
+        head = max(clean_heads)[1].rstrip(',.;:!?—- ')
+        for word in group:
+            line = f'{head} {word}'
             if count_syllables(line) == n_syllables and fits(lines, scheme, line):
                 return line
     return None
@@ -273,7 +276,8 @@ def write_stanza(model, tokenizer, prompt: str, form: StanzaForm, options: Sampl
             if not dictionary.closed:
                 for text, _ in samples:
                     dictionary.add(text)
-            good = [(score, text) for text, score in samples if well_formed(text, dictionary) and fits(lines, scheme, text)]
+            good = [(score, text) for text, score in samples
+                    if well_formed(text, dictionary) and fits(lines, scheme, text)]
             answerable = [(score, text) for score, text in good if not opening or _answerable(text, dictionary)]
             unanswered = max(good + ([unanswered] if unanswered else []), default=None)
             if answerable:

@@ -53,7 +53,8 @@ def test_ablation_record_and_duel(speedrun, char_dataset, tmp_path, monkeypatch)
     # tiny char data stands in under both names
     duel_data = tmp_path / 'duel_data'
     duel_data.mkdir()
-    datasets = {c: speedrun.dataset_of(c, speedrun.SpeedrunConfig(data_dir=str(duel_data / 'char'))) for c in ('gpt', 'speedrun')}
+    where = speedrun.SpeedrunConfig(data_dir=str(duel_data / 'char'))
+    datasets = {c: speedrun.dataset_of(c, where) for c in ('gpt', 'speedrun')}
     for folder in set(datasets.values()):
         speedrun.Path(folder).symlink_to(char_dataset, target_is_directory=True)
     run_main(speedrun, ['--stage=duel', f'--out={out}', f'--data_dir={duel_data / "char"}'], monkeypatch)
