@@ -2,6 +2,7 @@
 says, appears in the playground, and its README quotes the figures its own training log recorded
 and the command that trained it."""
 import re
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -61,3 +62,16 @@ def test_the_readme_quotes_the_shipped_models_figures():
     for name in SHIPPED:
         best = min(r['val_bits_per_char'] for r in read_log(ROOT / 'models' / name) if r['event'] == 'eval')
         assert f'{best:.3f}' in readme, f'the README does not quote models/{name}\'s {best:.3f}'
+
+
+def test_the_readme_stanza_is_what_its_command_prints(corpus_dir):
+    """The README's verse section shows the stanza its seeded command writes with models/speedrun
+    and the corpus as rhyme dictionary."""
+    readme = (ROOT / 'README.md').read_text(encoding='utf-8')
+    section = readme.split('## Verse: a whole Onegin stanza')[1].split('\n## ')[0]
+    command = re.search(r'^python sample\.py (.*)$', section, re.M).group(1)
+    shown = re.search(r'```text\n(.*?)\n```', section, re.S).group(1)
+    result = subprocess.run([sys.executable, 'sample.py', *shlex.split(command)], cwd=ROOT, capture_output=True,
+                            text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.split('-' * 40)[0].rstrip('\n') == shown
