@@ -243,8 +243,9 @@ def _force_rhyme(model, tokenizer, context, options, lines, scheme, form, dictio
     order = torch.randperm(len(words), generator=generator, device=generator.device)
     by_head_syllables = {}
     for word in (words[k] for k in order.tolist()[:FORCED_WORDS_TRIED]):
-        if n_syllables - count_syllables(word) >= 1:
-            by_head_syllables.setdefault(n_syllables - count_syllables(word), []).append(word)
+        head_syllables = n_syllables - count_syllables(word)
+        if head_syllables >= 1:
+            by_head_syllables.setdefault(head_syllables, []).append(word)
     for head_syllables, group in sorted(by_head_syllables.items(), key=lambda item: -len(item[1])):
         heads = _line_samples(model, tokenizer, context, options, head_syllables, candidates, generator)
         report.candidates += candidates
