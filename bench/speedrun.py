@@ -60,6 +60,9 @@ IDEAS = {
 }
 BUDGET_SECONDS = 600
 SAMPLE_PROMPT = 'Мой дядя самых честных правил'
+# Settings of a variant that leave a step's work as it is (weight decay is one multiply per weight):
+# such a variant trains for the tokens of the recipe without them.
+SAME_WORK = ('seed', 'learning_rate', 'min_lr', 'weight_decay', 'muon_lr', 'muon_momentum', 'muon_weight_decay')
 PAIRS, PAIR_TOKENS = 3, 400_000  # the record's speed ratio: gpt.py and speedrun.py timed in turns, ~30 s each
 
 
@@ -112,6 +115,13 @@ def variant_of(cfg):
         f'+{cfg.variant}' if cfg.variant else ''
 
 
+def speed_name(tokenizer, cfg):
+    """The name a variant's idle speed is saved under. Settings that change only the numbers a step
+    computes with (SAME_WORK), not how much it computes, share the speed of the variant without them."""
+    items = [item for item in cfg.variant.split(',') if item and item.split('=')[0] not in SAME_WORK]
+    return f'speedrun-{tokenizer}' + (f'+{",".join(items)}' if items else '')
+
+
 def shape_of(config):
     return {k: config[k] for k in ('batch_size', 'block_size')}
 
@@ -157,12 +167,12 @@ def speed(cfg, results):
             print(f'{row}: {tokens_per_sec:,.0f} tokens/s on 2 threads (load {load:.2f} before)', flush=True)
             save(results, cfg, 'speed', row, {'tokens_per_sec': round(tokens_per_sec),
                                               'load_average_before': round(load, 2), **timing})
-    variant, suffix = variant_of(cfg)
+    variant, _ = variant_of(cfg)
     record_shape = dict(shape_of({**base_config('config/speedrun.py'), **variant}), **variant)
     for t in cfg.tokenizers.split(','):
-        if f'speedrun-{t}{suffix}' not in results['speed']:
+        if speed_name(t, cfg) not in results['speed']:
             data_dir = str(Path(cfg.data_dir).parent / t)
-            save(results, cfg, 'speed', f'speedrun-{t}{suffix}', paired_speed(record_shape, data_dir, shape, cfg))
+            save(results, cfg, 'speed', speed_name(t, cfg), paired_speed(record_shape, data_dir, shape, cfg))
 
 
 def paired_speed(record_shape, data_dir, gpt_shape, cfg):
@@ -189,9 +199,9 @@ def record(cfg, results):
     config = {**base_config('config/speedrun.py'), **variant}
     jobs = []
     for t in cfg.tokenizers.split(','):
-        measured = results['speed'].get(f'speedrun-{t}{suffix}')
+        measured = results['speed'].get(speed_name(t, cfg))
         if not measured or 'vs_gpt2' not in measured:
-            sys.exit(f'error: no idle speed for speedrun-{t}{suffix}: run --stage=speed on an idle machine first')
+            sys.exit(f'error: no idle speed for {speed_name(t, cfg)}: run --stage=speed on an idle machine first')
         # gpt.py's 10-minute tokens scaled by the two speeds measured in one session, so a machine
         # slower or faster than the one gpt.py was tuned on cannot change the budget
         tokens_per_iter = config['batch_size'] * config['block_size']

@@ -76,6 +76,7 @@ class TrainConfig:
     optimizer: str = 'adamw'            # 'adamw' | 'muon'
     muon_lr: float = 0.02               # Muon's peak learning rate; it follows the same warmup and decay
     muon_momentum: float = 0.95
+    muon_weight_decay: float = 0.0      # shrinks Muon's matrices by lr x this each step (0: none, as in the original)
     learning_rate: float = 1e-3         # AdamW's
     max_iters: int = 2000
     weight_decay: float = 0.1

@@ -52,7 +52,8 @@ def hidden_matrices(model):
 
 class Muon(torch.optim.Optimizer):
     """Muon for the parameter groups that have 'muon': True (lr, momentum), AdamW for the others
-    (lr, betas, eps, weight_decay). No weight decay on Muon's matrices, as in the original."""
+    (lr, betas, eps, weight_decay). Muon's matrices have weight decay only if their group asks for it
+    (the original has none)."""
 
     def __init__(self, param_groups, lr, momentum=0.95, betas=(0.9, 0.99), eps=1e-8, weight_decay=0.0):
         defaults = dict(lr=lr, momentum=momentum, betas=betas, eps=eps, weight_decay=weight_decay, muon=False)
@@ -71,12 +72,15 @@ def muon_update(p, state, group):
     """Nesterov momentum, orthogonalised. M <- mu M + g; the step goes along orthogonalize(g + mu M),
     the momentum one step ahead, scaled so that its entries have RMS lr / sqrt(in_features) whatever
     the shape: an orthogonal out x in matrix has entries of RMS 1/sqrt(max(out, in)), and a tall one
-    (out > in) is multiplied by sqrt(out / in)."""
+    (out > in) is multiplied by sqrt(out / in). Weight decay, if any, is decoupled as in AdamW: W <- (1 - lr wd) W
+    before the step. It holds the matrices near the size where shrinking and the updates balance, a
+    regulariser for a model that reads its data many times over."""
     if 'momentum_buffer' not in state:
         state['momentum_buffer'] = torch.zeros_like(p)
     buf, mu = state['momentum_buffer'], group['momentum']
     buf.mul_(mu).add_(p.grad)
     direction = orthogonalize(p.grad.add(buf, alpha=mu))
+    p.mul_(1 - group['lr'] * group['weight_decay'])
     p.add_(direction, alpha=-group['lr'] * max(1.0, p.size(0) / p.size(1)) ** 0.5)
 
 

@@ -489,7 +489,7 @@ def check_config(config: TrainConfig):
     if not config.learning_rate > 0:
         raise ValueError(f'--learning_rate must be positive, got {config.learning_rate}')
     for key in ('max_iters', 'warmup_iters', 'lr_decay_iters', 'max_tokens', 'max_seconds', 'grad_clip',
-                'weight_decay', 'min_lr', 'threads'):
+                'weight_decay', 'muon_weight_decay', 'min_lr', 'threads'):
         if not getattr(config, key) >= 0:
             raise ValueError(f'--{key} must not be negative, got {getattr(config, key)}')
     for key in ('beta1', 'beta2'):
@@ -610,7 +610,8 @@ def make_optimizer(model, config: TrainConfig, device_type: str):
         # the fused CUDA kernel updates all parameters in one launch instead of a few per tensor
         return torch.optim.AdamW(groups, lr=config.learning_rate, betas=betas,
                                  fused=True if device_type == 'cuda' else None)
-    groups.append({'params': [p for p in params if id(p) in muon], 'muon': True, 'lr': config.muon_lr})
+    groups.append({'params': [p for p in params if id(p) in muon], 'muon': True, 'lr': config.muon_lr,
+                   'weight_decay': config.muon_weight_decay})
     return Muon(groups, lr=config.learning_rate, momentum=config.muon_momentum, betas=betas)
 
 

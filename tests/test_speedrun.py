@@ -131,7 +131,7 @@ def test_muon_steps_match_a_direct_recomputation():
     model = tiny_gpt(**ALL_ON).train()
     reference = copy.deepcopy(model)
     config = TrainConfig(optimizer='muon', learning_rate=1e-2, muon_lr=0.05, muon_momentum=0.9,
-                         weight_decay=0.1)
+                         weight_decay=0.1, muon_weight_decay=0.3)
     optimizer = make_optimizer(model, config, 'cpu')
     # Muon gets the blocks' matrices; AdamW the embedding, the output layer, the gains and biases
     names = {id(p): name for name, p in model.named_parameters()}
@@ -157,6 +157,7 @@ def test_muon_steps_match_a_direct_recomputation():
             for n in muon_names:
                 p = ref_params[n]
                 momentum[n] = 0.9 * momentum[n] + p.grad
+                p *= 1 - 0.05 * 0.3
                 p -= 0.05 * max(1, p.size(0) / p.size(1)) ** 0.5 * newton_schulz_on_singular_values(
                     p.grad + 0.9 * momentum[n])
         for m in (model, reference, optimizer, torch_adamw):
