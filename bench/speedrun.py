@@ -115,11 +115,13 @@ def variant_of(cfg):
         f'+{cfg.variant}' if cfg.variant else ''
 
 
-def speed_name(tokenizer, cfg):
+def speed_name(dataset, cfg):
     """The name a variant's idle speed is saved under. Settings that change only the numbers a step
-    computes with (SAME_WORK), not how much it computes, share the speed of the variant without them."""
+    computes with (SAME_WORK), not how much it computes, share the speed of the variant without them;
+    a dataset with other writers' text added (bpe1410+contrast) has the vocabulary, so the speed, of
+    the one without."""
     items = [item for item in cfg.variant.split(',') if item and item.split('=')[0] not in SAME_WORK]
-    return f'speedrun-{tokenizer}' + (f'+{",".join(items)}' if items else '')
+    return f'speedrun-{dataset.split("+")[0]}' + (f'+{",".join(items)}' if items else '')
 
 
 def shape_of(config):
@@ -171,7 +173,7 @@ def speed(cfg, results):
     record_shape = dict(shape_of({**base_config('config/speedrun.py'), **variant}), **variant)
     for t in cfg.tokenizers.split(','):
         if speed_name(t, cfg) not in results['speed']:
-            data_dir = str(Path(cfg.data_dir).parent / t)
+            data_dir = str(beside_data_dir(t, cfg))
             save(results, cfg, 'speed', speed_name(t, cfg), paired_speed(record_shape, data_dir, shape, cfg))
 
 
@@ -207,7 +209,7 @@ def record(cfg, results):
         tokens_per_iter = config['batch_size'] * config['block_size']
         tokens = gpt2_tokens() * measured['vs_gpt2']
         max_iters = round(tokens / tokens_per_iter)
-        data_dir = Path(cfg.data_dir).parent / t
+        data_dir = beside_data_dir(t, cfg)
         val_tokens = (ROOT / data_dir / 'val.bin').stat().st_size // 2  # uint16 ids; BPE's are fewer than chars
         eval_iters = math.ceil(min(tune.EVAL_TOKENS, val_tokens) / tokens_per_iter)
         jobs.append((f'record-{t}{suffix}', dict(variant, data_dir=str(data_dir), max_iters=max_iters,
@@ -229,7 +231,13 @@ def duel(cfg, results):
 def dataset_of(config_file, cfg):
     """The dataset folder a config trains on (char, bpe1410...), found beside --data_dir as the record's are."""
     config = parse_args(TrainConfig, [str(ROOT / 'config' / f'{config_file}.py')])
-    return str(Path(cfg.data_dir).parent / Path(config.data_dir).name)
+    return str(beside_data_dir(Path(config.data_dir).name, cfg))
+
+
+def beside_data_dir(dataset, cfg):
+    """Every dataset the bench reads (char, bpe1410, ...) is a folder beside --data_dir, as prepare.py
+    writes them all into one folder: a test can point the whole bench at its own tiny datasets."""
+    return Path(cfg.data_dir).parent / dataset
 
 
 def samples(cfg, results):

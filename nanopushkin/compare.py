@@ -67,14 +67,14 @@ from matplotlib.figure import Figure      # no pyplot: no window, no global stat
 
 from nanopushkin.checkpoint import load_checkpoint, locked, read_log
 from nanopushkin.config import ConfigError, TrainConfig, parse_args
-from nanopushkin.corpus import VAL_WORKS, clean_text, find_corpus, read_works
+from nanopushkin.corpus import VAL_WORKS, clean_text, find_corpus, read_works, split_contrast
 from nanopushkin.data import Dataset, load_meta, unigram_bits_per_char
 from nanopushkin.devices import resolve_device
 from nanopushkin.models import build_model, model_args_from_config, model_hyperparameters
 from nanopushkin.models.gpt import MODERN_OPTIONS, GPTConfig
 from nanopushkin.prepare import dataset_name, prepare_dataset
 from nanopushkin.sampling import SampleOptions, generate
-from nanopushkin.style import known_word_share, load_meter, repetition_metrics, score_texts, split_contrast
+from nanopushkin.style import known_word_share, load_meter, repetition_metrics, score_texts
 from nanopushkin.trainer import check_config, train
 from nanopushkin.verse import annotate, complete_lines, distance, rhyme_rate, syllable_counts, tetrameter_share
 

@@ -34,7 +34,7 @@ import logging
 import os
 import unicodedata
 import urllib.parse
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import regex as re
@@ -272,6 +272,27 @@ def split_works(works, val_names=VAL_WORKS) -> tuple[list[Work], list[Work]]:
 # the seed project's format: generated stories separated by lines of ten '#'
 
 HASHSEP = '#' * 10
+
+
+def split_contrast(works, folder) -> tuple[list, list]:
+    """The fixed held-out rule for a contrast author: sort the works by the size of their raw file
+    (not of the cleaned text, so a change in the cleaning cannot move a work between the splits),
+    largest first, and hold out every fifth starting with the second. So the largest work always
+    trains, and the held-out works range from long to short: about 20% of the works."""
+    by_size = sorted(works, key=lambda w: (-(Path(folder) / w.path).stat().st_size, w.name))
+    val_names = {w.name for w in by_size[1::5]}
+    return [w for w in works if w.name not in val_names], [w for w in works if w.name in val_names]
+
+
+def contrast_train_works(contrast_dir) -> list[Work]:
+    """The training works of every writer in a contrast corpus (<Author>/{prose,poems}/*.txt), each
+    author split by split_contrast: the held-out contrast works stay unseen, as the style tools need."""
+    folders = sorted(p for p in Path(contrast_dir).glob('*') if any((p / kind).is_dir() for kind in KINDS))
+    if not folders:
+        raise FileNotFoundError(f'{contrast_dir} has no <Author>/ folders of prose/*.txt or poems/*.txt; '
+                                'pass the contrast corpus, e.g. ../shared/data/contrast')
+    return [replace(w, path=f'{folder.name}/{w.path}')       # relative to contrast_dir, like the Pushkin corpus's
+            for folder in folders for w in split_contrast(read_works(folder), folder)[0]]
 
 
 def read_hashsep(path) -> list[Work]:

@@ -12,6 +12,9 @@ One folder per tokenizer, under out_root (data/pushkin by default):
                      or alias (pretrained:rugpt3medium -> pretrained-rugpt3medium/), downloaded
                      into the model cache by nanopushkin/hub.py if it is not there yet
     hashsep-<...>/   the same from a --format=hashsep file of stories (the seed project's format)
+    <name>+<extra>/  the same, with other writers' training works (--extra_src, e.g. the contrast
+                     corpus: bpe1410+contrast/) added to the train split; the tokenizer and the
+                     validation split stay Pushkin's, so the held-out figures compare
 
 Each split is the works' token ids concatenated, with the end-of-text token between two works, as
 np.uint16 (np.uint32 once the vocabulary outgrows it). meta.json counts the characters and tokens
@@ -60,6 +63,8 @@ class PrepareConfig:
     plots: bool = False              # write corpus statistics PNGs (Zipf, token ranks, vocab size)
     plots_dir: str = ''              # where the PNGs go; '' means the dataset folder
     strict: bool = False             # a --src that differs from SHA256SUMS is an error, not a warning
+    extra_src: str = ''              # other writers (<Author>/{prose,poems}/, e.g. ../shared/data/contrast):
+                                     # their training works join the train split, as more Russian to learn from
 
 
 def dataset_name(tokenizer: str, vocab_size: int | None = None, fmt: str = 'pushkin') -> str:
@@ -157,13 +162,20 @@ def load_split_works(src, fmt, strict):
 
 
 def prepare_dataset(tokenizer='char', vocab_size=None, src=None, out_root='data/pushkin', fmt='pushkin',
-                    plots=False, plots_dir=None, strict=False) -> Path:
+                    plots=False, plots_dir=None, strict=False, extra_src=None) -> Path:
     """Build (or rebuild) one dataset folder and return its path."""
     name = dataset_name(tokenizer, vocab_size, fmt)       # validates the tokenizer argument early
     train, val, sources = load_split_works(src, fmt, strict)
     eot = Tokenizer.eot_token
     train_text = eot.join(w.text for w in train)
-    tok = build_tokenizer(tokenizer, vocab_size, train_text, train_text + eot + eot.join(w.text for w in val))
+    extra = corpus.contrast_train_works(extra_src) if extra_src else []
+    # BPE and word vocabularies learn from Pushkin's train split alone, extra or not, so bpe1410+contrast
+    # has bpe1410's tokenizer; the char alphabet is every character there is to encode
+    all_text = eot.join(w.text for w in train + val + extra)
+    tok = build_tokenizer(tokenizer, vocab_size, train_text, all_text)
+    if extra:
+        name, train = f'{name}+{Path(extra_src).resolve().name}', train + extra
+        sources.update({f'{Path(extra_src).resolve().name}/{w.path}': w.sha256 for w in extra})
     log.info('%s tokenizer: vocab_size %d', tok.kind, tok.vocab_size)
 
     out_dir = Path(out_root) / name
@@ -200,7 +212,7 @@ def main(argv=None):
     cfg = main_parse(PrepareConfig, sys.argv[1:] if argv is None else argv, config_file_allowed=False)
     try:
         prepare_dataset(cfg.tokenizer, cfg.vocab_size or None, cfg.src or None, cfg.out_root, cfg.format,
-                        cfg.plots, cfg.plots_dir or None, cfg.strict)
+                        cfg.plots, cfg.plots_dir or None, cfg.strict, cfg.extra_src or None)
     except (ValueError, OSError) as e:   # bad input, missing files, offline, unwritable --out_root: no traceback
         print(f'error: {e}', file=sys.stderr)
         sys.exit(1)

@@ -15,7 +15,7 @@ Gogol, Chekhov, Nekrasov), used to judge what the language models write. The pip
 
 The split is by work for every author, as for the language models: Pushkin's held-out works are
 corpus.VAL_WORKS, and each contrast author holds out every fifth of its works by length (see
-split_contrast), so the held-out figures say how the meter does on texts it has never seen.
+corpus.split_contrast), so the held-out figures say how the meter does on texts it has never seen.
 Classes are balanced with sample weights: Pushkin's passages weigh 1/2 in all, and each contrast
 author 1/2 shared equally, so long-winded Gogol does not outvote Lermontov. The model tells all five
 authors apart (not just Pushkin from "the others"): each contrast author gets weights of its own,
@@ -42,7 +42,7 @@ import regex as re
 import torch
 from matplotlib.figure import Figure      # no pyplot: no window, no global state
 
-from nanopushkin.corpus import VAL_WORKS, clean_text, find_corpus, read_works, split_works
+from nanopushkin.corpus import VAL_WORKS, clean_text, find_corpus, read_works, split_contrast, split_works
 from nanopushkin.files import write_atomically
 
 PASSAGE_CHARS = 500          # the unit the meter scores
@@ -245,16 +245,6 @@ def inverse_document_frequency(passages, max_n=MAX_N, log2_buckets=LOG2_BUCKETS)
 
 # -----------------------------------------------------------------------------
 # the data: authors, split by work, passages, labels and weights
-
-def split_contrast(works, folder) -> tuple[list, list]:
-    """The fixed held-out rule for a contrast author: sort the works by the size of their raw file
-    (not of the cleaned text, so a change in the cleaning cannot move a work between the splits),
-    largest first, and hold out every fifth starting with the second. So the largest work always
-    trains, and the held-out works range from long to short: about 20% of the works."""
-    by_size = sorted(works, key=lambda w: (-(Path(folder) / w.path).stat().st_size, w.name))
-    val_names = {w.name for w in by_size[1::5]}
-    return [w for w in works if w.name not in val_names], [w for w in works if w.name in val_names]
-
 
 def read_authors(pushkin_dir, contrast_dir) -> dict[str, tuple[list, list]]:
     """{'Pushkin': (train works, held-out works), 'Chekhov': (...), ...}: every author read with the

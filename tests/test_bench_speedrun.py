@@ -90,6 +90,7 @@ def test_the_record_needs_its_speed_and_a_stage_must_exist(speedrun, char_datase
     assert speedrun.speed_name('bpe1410', speedrun.SpeedrunConfig(variant='dropout=0.1,muon_weight_decay=0.1,seed=2')) \
         == 'speedrun-bpe1410+dropout=0.1'
     assert speedrun.speed_name('char', speedrun.SpeedrunConfig(variant='min_lr=0.0')) == 'speedrun-char'
+    assert speedrun.speed_name('bpe1410+contrast', speedrun.SpeedrunConfig()) == 'speedrun-bpe1410'
 
 
 def test_the_speed_ratio_is_the_median_of_pairs_timed_in_turns(speedrun, monkeypatch):

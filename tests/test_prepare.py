@@ -204,3 +204,32 @@ def test_truncated_bpe_equals_a_smaller_training(tiny_corpus_dir):
     sizes, shares, _ = vocab_coverage(text, (350, 600), ks=(1, 10), big=big)
     assert sizes == [350, 600] and all(0 < s <= 1 for v in shares.values() for s in v)
     assert shares[1][0] >= shares[10][0]       # seen once is easier than seen ten times
+
+
+def test_extra_training_text_joins_the_train_split_only(tiny_corpus_dir, contrast_dir, tmp_path):
+    """--extra_src: other writers' training works after Pushkin's in train.bin; the tokenizer, the
+    validation split and the contrast authors' held-out works (split_contrast) stay as they were."""
+    extra_dir = tmp_path / 'others'
+    for author, size in (('Gogol', 3000), ('Chekhov', 2000)):
+        (extra_dir / author / 'prose').mkdir(parents=True)
+        for i, path in enumerate(sorted((contrast_dir / author / 'prose').glob('*.txt'))[:3]):
+            text, encoding = corpus.decode_bytes(path.read_bytes())
+            (extra_dir / author / 'prose' / path.name).write_bytes(text[:size - 500 * i].encode(encoding))
+    plain = prepare_dataset('bpe', vocab_size=300, src=tiny_corpus_dir, out_root=tmp_path / 'plain')
+    folder = prepare_dataset('bpe', vocab_size=300, src=tiny_corpus_dir, out_root=tmp_path, extra_src=extra_dir)
+    assert folder.name == 'bpe300+others'
+    assert (folder / 'tokenizer.json').read_bytes() == (plain / 'tokenizer.json').read_bytes()
+    assert (folder / 'val.bin').read_bytes() == (plain / 'val.bin').read_bytes()
+    meta, train = read_split(folder, 'train')
+    plain_meta, _ = read_split(plain, 'train')
+    extra = corpus.contrast_train_works(extra_dir)
+    assert len(extra) == 4 and all(w.path.split('/')[0] in ('Gogol', 'Chekhov') for w in extra)  # 2 of 3 each
+    held_out = {w.name for a in ('Gogol', 'Chekhov')
+                for w in corpus.split_contrast(corpus.read_works(extra_dir / a), extra_dir / a)[1]}
+    assert meta['train']['works'] == plain_meta['train']['works'] + [w.name for w in extra]
+    assert not held_out & set(meta['train']['works'])
+    works = {w.name: w for w in corpus.read_works(tiny_corpus_dir) + extra}
+    assert load_tokenizer(folder / 'tokenizer.json').decode(train) == EOT.join(works[n].text for n in meta['train']['works'])
+    assert {f'others/{w.path}' for w in extra} <= set(meta['sources'])
+    with pytest.raises(FileNotFoundError, match='no <Author>/ folders'):
+        prepare_dataset('bpe', vocab_size=300, src=tiny_corpus_dir, out_root=tmp_path, extra_src=tmp_path / 'plain')

@@ -24,6 +24,9 @@ def test_the_shipped_models_are_there_and_small():
         assert (folder / 'best.pt').is_file() and (folder / 'log.jsonl').is_file() and (folder / 'README.md').is_file()
         assert (folder / 'best.pt').stat().st_size < 5_000_000, f'{name}: ship the model without its optimizer state'
     assert not list((ROOT / 'models').glob('*/ckpt.pt')), 'resume checkpoints (optimizer state) are not shipped'
+    megabytes = sum(f.stat().st_size for f in (ROOT / 'models').glob('*/*') if f.is_file()) / 2 ** 20
+    readme = (ROOT / 'README.md').read_text(encoding='utf-8')
+    assert f'in `models/` ({round(megabytes)} MB in all)' in readme, f'the README should say models/ holds {megabytes:.1f} MB'
 
 
 @pytest.mark.parametrize('name', SHIPPED)

@@ -14,12 +14,12 @@ import torch
 
 import nanopushkin.style
 from nanopushkin.config import ConfigError, parse_args
-from nanopushkin.corpus import VAL_WORKS, Work, read_works, split_works
+from nanopushkin.corpus import VAL_WORKS, Work, read_works, split_contrast, split_works
 from nanopushkin.style import (MAX_N, METER_FORMAT, MIN_PASSAGE_CHARS, OTHERS, PASSAGE_CHARS, Meter,
                                StyleConfig, author_classes, class_weights, cut_passages, evaluate, featurize,
                                fit_meter, hash_ngram, inverse_document_frequency, known_word_share,
                                load_meter, ngram_buckets, normalize, pair_margins, passages_of,
-                               repetition_metrics, roc_auc, score_texts, split_contrast, style_line,
+                               repetition_metrics, roc_auc, score_texts, style_line,
                                train_logreg, train_naive_bayes)
 
 ROOT = Path(__file__).resolve().parent.parent
