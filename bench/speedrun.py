@@ -128,8 +128,8 @@ def shape_of(config):
     return {k: config[k] for k in ('batch_size', 'block_size')}
 
 
-def run(config_file, name, overrides, cfg, results, threads=1):
-    """Train one run (cached by name in results['runs'])."""
+def run(config_file, name, overrides, cfg, results, threads=1, speed=None):
+    """Train one run (cached by name in results['runs']); speed names the idle speed its budget came from."""
     if name in results['runs']:
         return results['runs'][name]
     overrides = dict(overrides, out_dir=f'{cfg.out}/runs/{name}', progress=False, plot=False,
@@ -140,7 +140,8 @@ def run(config_file, name, overrides, cfg, results, threads=1):
     command = ' '.join(['python'] + tune.train_command(config_file, overrides, threads)[1:])
     record = {'val_bits_per_char': done['val_bits_per_char'], 'tokens': done['tokens'],
               'iters': done['iters'], 'num_params': done['num_params'], 'tokens_per_sec': done['tokens_per_sec'],
-              'elapsed': done['elapsed'], 'cpu_seconds': round(cpu_seconds, 1), 'command': command}
+              'elapsed': done['elapsed'], 'cpu_seconds': round(cpu_seconds, 1), 'command': command,
+              **({'speed': speed} if speed else {})}
     print(f'done  {name}: {record["val_bits_per_char"]:.4f} bits/char in {wall:.0f} s', flush=True)
     save(results, cfg, 'runs', name, record)
     return record
@@ -212,10 +213,10 @@ def record(cfg, results):
         data_dir = beside_data_dir(t, cfg)
         val_tokens = (ROOT / data_dir / 'val.bin').stat().st_size // 2  # uint16 ids; BPE's are fewer than chars
         eval_iters = math.ceil(min(tune.EVAL_TOKENS, val_tokens) / tokens_per_iter)
-        jobs.append((f'record-{t}{suffix}', dict(variant, data_dir=str(data_dir), max_iters=max_iters,
-                                                 eval_iters=eval_iters, eval_interval=max_iters)))
+        schedule = dict(max_iters=max_iters, eval_iters=eval_iters, eval_interval=max_iters)
+        jobs.append((f'record-{t}{suffix}', speed_name(t, cfg), dict(variant, data_dir=str(data_dir), **schedule)))
     with ThreadPoolExecutor(cfg.jobs) as pool:
-        list(pool.map(lambda job: run('speedrun', *job, cfg, results), jobs))
+        list(pool.map(lambda job: run('speedrun', job[0], job[2], cfg, results, speed=job[1]), jobs))
 
 
 def duel(cfg, results):

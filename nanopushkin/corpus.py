@@ -51,8 +51,13 @@ CACHE_DIR = ROOT / 'data' / 'pushkin' / 'raw'               # where a download g
 UPSTREAM_COMMIT = '4509680428729da225a73a22008133660f92bb7e'
 # {folder} is 'prose' or 'poems'; upstream keeps each author in a subfolder of those
 RAW_URL = ('https://raw.githubusercontent.com/d0rj/RusLit/' + UPSTREAM_COMMIT
-           + '/{folder}/Pushkin/{name}')
+           + '/{folder}/{author}/{name}')
 ENV_VAR = 'PUSHKIN_CORPUS'
+# the contrast corpus (other writers from the same collection, for style work and extra training
+# text): <Author>/{prose,poems}/<name> here, {folder}/<Author>/<name> upstream
+CONTRAST_SUMS_FILE = ROOT / 'data' / 'contrast' / 'SHA256SUMS'
+CONTRAST_BESIDE_DIR = ROOT.parent / 'shared' / 'data' / 'contrast'
+CONTRAST_CACHE_DIR = ROOT / 'data' / 'contrast' / 'raw'
 KINDS = ('prose', 'poems')
 VAL_WORKS = ('Пиковая дама', 'Медный всадник', 'Сказка о рыбаке и рыбке')
 
@@ -364,23 +369,38 @@ def _is_corpus_folder(folder) -> bool:
     return any((Path(folder) / kind).is_dir() for kind in KINDS)
 
 
-def download_corpus(dest=CACHE_DIR, sums=None, url=None) -> Path:
+def download_corpus(dest=CACHE_DIR, sums=None, url=None, what='the Pushkin corpus', how=None) -> Path:
     """Download every file of SHA256SUMS into dest (the ones already there with the right hash are
-    kept). Each file goes through `name.part`, so an interrupted run resumes where it stopped."""
+    kept). Each file goes through `name.part`, so an interrupted run resumes where it stopped. A name
+    is <folder>/<file> (Pushkin's) or <Author>/<folder>/<file> (the contrast corpus's)."""
     dest = Path(dest)
     sums = read_sums() if sums is None else sums
     url = RAW_URL if url is None else url
-    for name, digest in tqdm(sums.items(), total=len(sums), unit='file', desc='downloading the Pushkin corpus',
-                             delay=0.5):
-        folder, filename = name.split('/', 1)
-        address = url.format(folder=folder, name=urllib.parse.quote(filename))
+    for name, digest in tqdm(sums.items(), total=len(sums), unit='file', desc=f'downloading {what}', delay=0.5):
+        author, folder, filename = name.split('/', 2) if name.count('/') == 2 else ('Pushkin', *name.split('/', 1))
+        address = url.format(folder=folder, author=author, name=urllib.parse.quote(filename))
         try:
             download_file(address, dest / name, expected_sha256=digest)
         except (ConnectionError, NotOnServer) as e:
-            raise CorpusNotFound(f'could not download the corpus: {e}. {how_to_provide()}') from None
+            raise CorpusNotFound(f'could not download {what}: {e}. {how or how_to_provide()}') from None
         except ValueError as e:
-            raise ValueError(f'{e} (data/pushkin/SHA256SUMS lists the expected sha256)') from None
+            raise ValueError(f'{e} (the SHA256SUMS of {what} lists the expected sha256)') from None
     return dest
+
+
+def find_contrast(src=None) -> Path:
+    """The contrast corpus folder (<Author>/{prose,poems}/): `src`, else ../shared/data/contrast beside
+    the checkout, else the cache data/contrast/raw/, else a fresh download into the cache."""
+    how = (f'Provide it as --extra_src DIR (<Author>/prose/*.txt folders), at {CONTRAST_BESIDE_DIR}, or '
+           f'in {CONTRAST_CACHE_DIR}/ (the files of data/contrast/SHA256SUMS); when online it is downloaded')
+    folder = Path(src) if src else CONTRAST_BESIDE_DIR
+    if src or folder.is_dir():
+        return folder
+    sums = read_sums(CONTRAST_SUMS_FILE)
+    if all((CONTRAST_CACHE_DIR / n).is_file() for n in sums):
+        return CONTRAST_CACHE_DIR
+    log.info('no contrast corpus given; downloading it into %s', CONTRAST_CACHE_DIR)
+    return download_corpus(CONTRAST_CACHE_DIR, sums, what='the contrast corpus', how=how)
 
 
 def find_corpus(src=None, strict=False) -> Path:

@@ -12,8 +12,8 @@ One folder per tokenizer, under out_root (data/pushkin by default):
                      or alias (pretrained:rugpt3medium -> pretrained-rugpt3medium/), downloaded
                      into the model cache by nanopushkin/hub.py if it is not there yet
     hashsep-<...>/   the same from a --format=hashsep file of stories (the seed project's format)
-    <name>+<extra>/  the same, with other writers' training works (--extra_src, e.g. the contrast
-                     corpus: bpe1410+contrast/) added to the train split; the tokenizer and the
+    <name>+<extra>/  the same, with other writers' training works (--extra_src=contrast: the contrast
+                     corpus, bpe1410+contrast/) added to the train split; the tokenizer and the
                      validation split stay Pushkin's, so the held-out figures compare
 
 Each split is the works' token ids concatenated, with the end-of-text token between two works, as
@@ -63,8 +63,9 @@ class PrepareConfig:
     plots: bool = False              # write corpus statistics PNGs (Zipf, token ranks, vocab size)
     plots_dir: str = ''              # where the PNGs go; '' means the dataset folder
     strict: bool = False             # a --src that differs from SHA256SUMS is an error, not a warning
-    extra_src: str = ''              # other writers (<Author>/{prose,poems}/, e.g. ../shared/data/contrast):
-                                     # their training works join the train split, as more Russian to learn from
+    extra_src: str = ''              # other writers' training works join the train split, as more Russian to
+                                     # learn from: 'contrast' (found beside the checkout, cached or downloaded:
+                                     # corpus.find_contrast) or a folder of <Author>/{prose,poems}/*.txt
 
 
 def dataset_name(tokenizer: str, vocab_size: int | None = None, fmt: str = 'pushkin') -> str:
@@ -168,14 +169,16 @@ def prepare_dataset(tokenizer='char', vocab_size=None, src=None, out_root='data/
     train, val, sources = load_split_works(src, fmt, strict)
     eot = Tokenizer.eot_token
     train_text = eot.join(w.text for w in train)
-    extra = corpus.contrast_train_works(extra_src) if extra_src else []
+    extra_folder = corpus.find_contrast(None if extra_src == 'contrast' else extra_src) if extra_src else None
+    extra = corpus.contrast_train_works(extra_folder) if extra_src else []
     # BPE and word vocabularies learn from Pushkin's train split alone, extra or not, so bpe1410+contrast
     # has bpe1410's tokenizer; the char alphabet is every character there is to encode
     all_text = eot.join(w.text for w in train + val + extra)
     tok = build_tokenizer(tokenizer, vocab_size, train_text, all_text)
     if extra:
-        name, train = f'{name}+{Path(extra_src).resolve().name}', train + extra
-        sources.update({f'{Path(extra_src).resolve().name}/{w.path}': w.sha256 for w in extra})
+        extra_name = Path(extra_src).resolve().name          # 'contrast' for the keyword and the shared folder
+        name, train = f'{name}+{extra_name}', train + extra
+        sources.update({f'{extra_name}/{w.path}': w.sha256 for w in extra})
     log.info('%s tokenizer: vocab_size %d', tok.kind, tok.vocab_size)
 
     out_dir = Path(out_root) / name

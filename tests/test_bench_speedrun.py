@@ -61,6 +61,7 @@ def test_ablation_record_and_duel(speedrun, char_dataset, tmp_path, monkeypatch)
     results = json.loads((out / 'results.json').read_text())
     assert results['runs']['record-char+untied=False']['iters'] == 5
     assert '--untied=False' in results['runs']['record-char+untied=False']['command']
+    assert results['runs']['record-char+untied=False']['speed'] == 'speedrun-char+untied=False'  # its budget's
     assert {'duel-gpt', 'duel-speedrun'} <= set(results['runs'])
     assert all(results['runs'][f'duel-{c}']['iters'] < 2000 for c in ('gpt', 'speedrun'))  # stopped by the clock
     assert all(f'--data_dir={datasets[c]} ' in results['runs'][f'duel-{c}']['command'] for c in ('gpt', 'speedrun'))

@@ -259,6 +259,29 @@ def test_download_corpus(file_server, tmp_path):
         corpus.download_corpus(dest, {'poems/Нет такого.txt': '0' * 64}, url)
 
 
+def test_the_contrast_corpus_downloads_from_its_authors_folders(file_server, tmp_path, monkeypatch):
+    """A contrast name <Author>/<folder>/<file> is <folder>/<Author>/<file> upstream; offline, the
+    error says how to provide the folder instead."""
+    text = 'Майор Ковалев проснулся довольно рано.'.encode('utf-8') * 20
+    file_server.files['/prose/Gogol/Нос.txt'] = text
+    monkeypatch.setattr(corpus, 'CONTRAST_BESIDE_DIR', tmp_path / 'shared')
+    monkeypatch.setattr(corpus, 'CONTRAST_CACHE_DIR', tmp_path / 'raw')
+    sums_file = tmp_path / 'SHA256SUMS'
+    sums_file.write_text(f'{hashlib.sha256(text).hexdigest()}  ./Gogol/prose/Нос.txt\n', encoding='utf-8')
+    monkeypatch.setattr(corpus, 'CONTRAST_SUMS_FILE', sums_file)
+    monkeypatch.setattr(corpus, 'RAW_URL', 'http://127.0.0.1:9/{folder}/{author}/{name}')   # nothing listens
+    with pytest.raises(CorpusNotFound, match='could not download the contrast corpus.*--extra_src DIR'):
+        corpus.find_contrast()
+    monkeypatch.setattr(corpus, 'RAW_URL', file_server.url + '/{folder}/{author}/{name}')
+    assert corpus.find_contrast() == tmp_path / 'raw'
+    assert (tmp_path / 'raw' / 'Gogol' / 'prose' / 'Нос.txt').read_bytes() == text
+    assert corpus.find_contrast() == tmp_path / 'raw' and len(file_server.requests) == 1   # cached: kept
+
+
+def test_embedded_contrast_sums_match_the_shared_contrast_corpus(contrast_dir):
+    assert corpus.read_sums(corpus.CONTRAST_SUMS_FILE) == corpus.read_sums(contrast_dir / 'SHA256SUMS')
+
+
 def test_embedded_sums_match_the_shared_corpus(corpus_dir):
     assert corpus.read_sums() == corpus.read_sums(corpus_dir / 'SHA256SUMS')
     assert len(corpus.read_sums()) == 47 and 'poems/Руслан и Людмила.txt' in corpus.read_sums()

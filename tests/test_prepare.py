@@ -206,7 +206,7 @@ def test_truncated_bpe_equals_a_smaller_training(tiny_corpus_dir):
     assert shares[1][0] >= shares[10][0]       # seen once is easier than seen ten times
 
 
-def test_extra_training_text_joins_the_train_split_only(tiny_corpus_dir, contrast_dir, tmp_path):
+def test_extra_training_text_joins_the_train_split_only(tiny_corpus_dir, contrast_dir, tmp_path, monkeypatch):
     """--extra_src: other writers' training works after Pushkin's in train.bin; the tokenizer, the
     validation split and the contrast authors' held-out works (split_contrast) stay as they were."""
     extra_dir = tmp_path / 'others'
@@ -231,5 +231,8 @@ def test_extra_training_text_joins_the_train_split_only(tiny_corpus_dir, contras
     works = {w.name: w for w in corpus.read_works(tiny_corpus_dir) + extra}
     assert load_tokenizer(folder / 'tokenizer.json').decode(train) == EOT.join(works[n].text for n in meta['train']['works'])
     assert {f'others/{w.path}' for w in extra} <= set(meta['sources'])
+    monkeypatch.setattr(corpus, 'CONTRAST_BESIDE_DIR', extra_dir)       # --extra_src=contrast finds it there
+    assert prepare_dataset('bpe', vocab_size=300, src=tiny_corpus_dir, out_root=tmp_path / 'kw',
+                           extra_src='contrast').name == 'bpe300+contrast'
     with pytest.raises(FileNotFoundError, match='no <Author>/ folders'):
         prepare_dataset('bpe', vocab_size=300, src=tiny_corpus_dir, out_root=tmp_path, extra_src=tmp_path / 'plain')
