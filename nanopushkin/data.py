@@ -23,9 +23,10 @@ from tokenizer import load_tokenizer
 
 def prepare_command(data_dir) -> str:
     """The command that creates `data_dir`, read off its folder name (see nanopushkin/prepare.py):
-    char, word8000, bpe4096, pretrained-<model folder>, each optionally prefixed hashsep-."""
+    char, word8000, bpe4096, pretrained-<model folder>, each optionally prefixed hashsep- and
+    followed by +<other writers' folder> (bpe1410+contrast)."""
     data_dir = Path(data_dir)
-    name = data_dir.name
+    name, _, extra = data_dir.name.partition('+')
     args = []
     if name.startswith('hashsep-'):
         name = name[len('hashsep-'):]
@@ -36,6 +37,8 @@ def prepare_command(data_dir) -> str:
         args += [f'--tokenizer=pretrained:<path to the model folder {name[len("pretrained-"):]}>']
     elif name != 'char':
         return 'python data/pushkin/prepare.py with the options that make it (see --help)'
+    if extra:
+        args.append('--extra_src=contrast' if extra == 'contrast' else f'--extra_src=<the folder {extra}>')
     if data_dir.parent != Path('data/pushkin'):
         args.append(f'--out_root={data_dir.parent}')
     return ' '.join(['python data/pushkin/prepare.py'] + args)

@@ -367,6 +367,8 @@ def test_missing_data_names_the_prepare_command(tmp_path):
     assert prepare_command('data/pushkin/word8000') == \
         'python data/pushkin/prepare.py --tokenizer=word --vocab_size=8000'
     assert prepare_command(tmp_path / 'bpe512').endswith(f'--vocab_size=512 --out_root={tmp_path}')
+    assert prepare_command('data/pushkin/bpe1410+contrast') == \
+        'python data/pushkin/prepare.py --tokenizer=bpe --vocab_size=1410 --extra_src=contrast'
     with pytest.raises(FileNotFoundError, match=r'create it with: python data/pushkin/prepare.py --out_root='):
         Dataset(tmp_path / 'char')
 
