@@ -8,6 +8,8 @@ the rows differ by the ideas alone: same data, shape, context, schedule and held
     python bench/speedrun.py --stage=ablation   # each idea alone, then cumulatively, 2 seeds each
     python bench/speedrun.py --stage=record     # config/speedrun.py on char and BPE, 10 idle minutes
     python bench/speedrun.py --stage=record --variant=untied=False   # a candidate recipe, under its own name
+    python bench/speedrun.py --stage=record --tokenizers=bpe1410+contrast  # with other writers' text
+                                                # (prepare.py --tokenizer=bpe --vocab_size=1410 --extra_src=contrast)
     python bench/speedrun.py --stage=duel       # gpt.py against speedrun.py, one thread each, same 600 s
     python bench/speedrun.py --stage=samples    # the duel's two models, same prompt and seed: samples.md
 
