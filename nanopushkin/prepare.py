@@ -169,8 +169,8 @@ def prepare_dataset(tokenizer='char', vocab_size=None, src=None, out_root='data/
     train, val, sources = load_split_works(src, fmt, strict)
     eot = Tokenizer.eot_token
     train_text = eot.join(w.text for w in train)
-    extra_folder = corpus.find_contrast(None if extra_src == 'contrast' else extra_src) if extra_src else None
-    extra = corpus.contrast_train_works(extra_folder) if extra_src else []
+    extra = corpus.contrast_train_works(corpus.find_contrast(None if extra_src == 'contrast' else extra_src)) \
+        if extra_src else []
     # BPE and word vocabularies learn from Pushkin's train split alone, extra or not, so bpe1410+contrast
     # has bpe1410's tokenizer; the char alphabet is every character there is to encode
     all_text = eot.join(w.text for w in train + val + extra)
